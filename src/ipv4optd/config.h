@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config: /etc/ipv4optd.conf (libconfig syntax) to a fully validated struct config.
+ * No side effects: nothing here opens sockets, resolves interfaces or logs. The daemon parses
+ * a new config, and swaps it in whole only when it is valid.
+ */
+#ifndef IPV4OPTD_CONFIG_H
+#define IPV4OPTD_CONFIG_H
+
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/ipv4optd.conf"
+#define CONFIG_DEFAULT_CONTROL_PATH "/run/ipv4optd/ipv4optd.sock"
+#define CONFIG_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/ipv4optd"
+#define CONFIG_MAX_POLICIES 4096
+#define CONFIG_MAX_INTERFACES 64   /* names/patterns per policy */
+#define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
+
+enum policy_action {
+	POLICY_ACTION_JOIN,  /* hold the membership only */
+	POLICY_ACTION_RELAY, /* receive on port, send to relay.to */
+	POLICY_ACTION_LOG,   /* receive on port, record each datagram */
+	_POLICY_ACTION_MAX,
+	_POLICY_ACTION_INVALID = -EINVAL,
+};
+
+const char *policy_action_to_string(enum policy_action a);
+enum policy_action policy_action_from_string(const char *s);
+
+enum log_target {
+	LOG_TARGET_JOURNAL, /* one record per datagram to the journal, rate-limited */
+	LOG_TARGET_PCAP,    /* a pcap file, rotated at pcap_max_size */
+	_LOG_TARGET_MAX,
+	_LOG_TARGET_INVALID = -EINVAL,
+};
+
+const char *log_target_to_string(enum log_target t);
+enum log_target log_target_from_string(const char *s);
+
+struct relay_conf {
+	struct sockaddr_in to;          /* unicast or multicast ADDR:PORT */
+	char interface[IF_NAMESIZE];    /* egress interface name ("" = by route) */
+	bool has_dscp;
+	uint8_t dscp;                   /* 6-bit DSCP */
+	int ttl;                        /* -1 = kernel default; else 1-255 */
+};
+
+struct log_conf {
+	enum log_target target;
+	char *pcap_path;                /* target pcap */
+	uint64_t pcap_max_size;         /* bytes, rotation threshold; 0 = never */
+	unsigned rate_limit;            /* journal records per second, 0 = default (10) */
+};
+
+struct policy {
+	char *name;
+	int line;                       /* line of the policy in the file, for messages */
+	struct in_addr group;
+	struct in_addr *sources;        /* non-empty: source-specific (INCLUDE) */
+	size_t n_sources;
+	struct in_addr *exclude;        /* any-source with these sources blocked */
+	size_t n_exclude;
+	char **interfaces;              /* names and fnmatch(3) patterns */
+	size_t n_interfaces;
+	uint16_t port;                  /* 0: none (only for action join) */
+	enum policy_action action;
+	struct relay_conf relay;        /* action relay */
+	struct log_conf log;            /* action log */
+	uint64_t stall_timeout_usec;    /* 0: off */
+	uint64_t rejoin_interval_usec;  /* 0: off */
+};
+
+struct config {
+	char *path;
+	struct {
+		char *path;
+		char *group;                /* may be NULL: only root may change state */
+		mode_t mode;                /* default 0666: access is decided per command */
+	} control;
+	struct {
+		int level;                  /* syslog priority, LOG_ERR..LOG_DEBUG; default LOG_INFO */
+	} log;
+	char *state_dir;
+	int rcvbuf;                     /* data sockets' SO_RCVBUF, bytes; 0 = default (4 MiB) */
+	struct policy *policies;
+	size_t n_policies;
+};
+
+/* Parses and validates a file. On success stores a new config in *ret. On failure returns a
+ * negative errno (-EINVAL for invalid content, -ENOENT/-EACCES... for an unreadable file) and
+ * stores in *ret_errors (if not NULL) a malloc'd text of one "file:line: message" per line. */
+int config_parse_file(const char *path, struct config **ret, char **ret_errors);
+
+/* Same, from text in memory; name stands for the file name in messages. */
+int config_parse_string(const char *text, const char *name, struct config **ret,
+			char **ret_errors);
+
+struct config *config_free(struct config *c);
+void config_freep(struct config **c);
+
+/* Returns the policy named name, or NULL. */
+const struct policy *config_find_policy(const struct config *c, const char *name);
+
+/* True if ifname matches one of the policy's interface names or patterns. */
+bool policy_matches_interface(const struct policy *p, const char *ifname);
+
+#endif
