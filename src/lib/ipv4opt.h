@@ -39,14 +39,20 @@ enum ipv4opt_error {
 	_IPV4OPT_E_MAX,
 };
 
-/* Returns a static string describing err (a negative errno or -IPV4OPT_E_*). Never NULL. */
+/* Returns a static string describing err (a negative errno or -IPV4OPT_E_*; a positive value is
+ * taken as its negation). Never NULL, thread-safe: unknown values give "Unknown error" or
+ * "Unknown ipv4opt error", 0 gives "Success". */
 const char *ipv4opt_strerror(int err);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Unicast: TOS and TTL (IP_TOS, IP_TTL) on stream, datagram and raw sockets                 */
 
+/* Reads / sets the TOS byte of outgoing packets. Returns 0 or -errno (-EINVAL: tos outside
+ * 0-255). On stream sockets the kernel keeps the two ECN bits for TCP and ignores ours. */
 int ipv4opt_get_tos(int fd, int *ret_tos);
 int ipv4opt_set_tos(int fd, int tos);
+/* Reads / sets the TTL of outgoing unicast packets. Returns 0 or -errno (-EINVAL from the
+ * kernel: ttl outside 1-255; -1 restores the default, net.ipv4.ip_default_ttl). */
 int ipv4opt_get_ttl(int fd, int *ret_ttl);
 int ipv4opt_set_ttl(int fd, int ttl);
 
@@ -124,12 +130,17 @@ enum ipv4opt_filter_mode {
 
 /* Reads the filter mode and up to *n_sources sources of a group this socket joined on ifindex.
  * On success *n_sources holds the number of sources the kernel has (which may exceed the
- * array; only the first entries are stored). -EADDRNOTAVAIL if the socket has not joined. */
+ * array; only the first entries are stored). -EADDRNOTAVAIL if the socket has not joined;
+ * -IPV4OPT_E_NOT_MULTICAST; -EINVAL for NULL arguments. Allocates a temporary buffer when
+ * *n_sources is above 16 (the kernel wants 128 bytes per source). */
 int ipv4opt_get_source_filter(int fd, int ifindex, struct in_addr group,
 			      enum ipv4opt_filter_mode *ret_mode, struct in_addr *sources,
 			      size_t *n_sources);
 
-/* Replaces the group's filter mode and source list in one call. */
+/* Replaces the group's filter mode and source list in one call (INCLUDE with no sources
+ * leaves the group). Returns 0 or -errno: -ENOBUFS above net.ipv4.igmp_max_msf sources,
+ * -EADDRNOTAVAIL if the socket has not joined the group, -EINVAL for a bad mode;
+ * -IPV4OPT_E_NOT_MULTICAST. Allocates a temporary buffer above 16 sources. */
 int ipv4opt_set_source_filter(int fd, int ifindex, struct in_addr group,
 			      enum ipv4opt_filter_mode mode, const struct in_addr *sources,
 			      size_t n_sources);
@@ -137,25 +148,41 @@ int ipv4opt_set_source_filter(int fd, int ifindex, struct in_addr group,
 /* ---------------------------------------------------------------------------------------- */
 /* Multicast sending and receiving options                                                    */
 
-/* Default outgoing interface for multicast (IP_MULTICAST_IF with ip_mreqn; 0 = unset). */
+/* Default outgoing interface for multicast (IP_MULTICAST_IF with ip_mreqn; 0 = unset).
+ * Linux reads IP_MULTICAST_IF back as an address only, never as an index: set stores the
+ * interface's primary IPv4 address with the index (the source address the kernel would pick on
+ * that interface anyway; set again after renumbering the interface), and get maps the stored
+ * address back to its interface (SIOCGIFCONF on fd, so in the socket's namespace). An interface
+ * without an IPv4 address is set by index alone, and get then reports 0.
+ * Returns 0 or -errno: -ENODEV no such interface; get: -EADDRNOTAVAIL when the stored address
+ * is no longer on any interface. */
 int ipv4opt_get_multicast_if(int fd, int *ret_ifindex);
 int ipv4opt_set_multicast_if(int fd, int ifindex);
+/* TTL of outgoing multicast (default 1). Returns 0 or -errno (-EINVAL outside 0-255; -1
+ * restores the default). */
 int ipv4opt_get_multicast_ttl(int fd, int *ret_ttl);
 int ipv4opt_set_multicast_ttl(int fd, int ttl);
+/* Whether this host's own sockets hear the multicast this socket sends (default on).
+ * Returns 0 or -errno. */
 int ipv4opt_get_multicast_loop(int fd, bool *ret_on);
 int ipv4opt_set_multicast_loop(int fd, bool on);
-/* IP_MULTICAST_ALL: when off, the socket receives only the groups it joined itself. */
+/* IP_MULTICAST_ALL: when off, the socket receives only the groups it joined itself
+ * (default on: a socket bound to the wildcard receives every group joined on the host for its
+ * port). Returns 0 or -errno. */
 int ipv4opt_get_multicast_all(int fd, bool *ret_on);
 int ipv4opt_set_multicast_all(int fd, bool on);
 
-/* Unicast egress interface without privilege (IP_UNICAST_IF; 0 clears). */
+/* Unicast egress interface without privilege (IP_UNICAST_IF; 0 clears). Returns 0 or -errno
+ * (-EINVAL negative index; -EADDRNOTAVAIL from the kernel for an unknown index). */
 int ipv4opt_set_unicast_if(int fd, int ifindex);
 
-/* Address reuse for several listeners on one port (SO_REUSEADDR / SO_REUSEPORT). */
+/* Address reuse for several listeners on one port (SO_REUSEADDR / SO_REUSEPORT).
+ * Returns 0 or -errno. Set before bind(). */
 int ipv4opt_set_reuse_addr(int fd, bool on);
 int ipv4opt_set_reuse_port(int fd, bool on);
 
-/* Kernel receive-queue drop counter in each datagram's control data (SO_RXQ_OVFL). */
+/* Kernel receive-queue drop counter in each datagram's control data (SO_RXQ_OVFL), read as
+ * IPV4OPT_CM_RXQ_OVFL. Returns 0 or -errno. */
 int ipv4opt_set_rxq_ovfl(int fd, bool on);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -183,31 +210,39 @@ struct ipv4opt_cm {
 };
 
 /* Enables (on) or disables the delivery of the control data named by flags (any OR of
- * IPV4OPT_CM_*; SRC, DST and IFINDEX share IP_PKTINFO). */
+ * IPV4OPT_CM_*; SRC, DST and IFINDEX share IP_PKTINFO). Returns 0 or -errno (-EINVAL for
+ * unknown flags); stops at the first option the kernel refuses. */
 int ipv4opt_set_control_message(int fd, unsigned flags, bool on);
 
-/* Returns the control buffer size that receives every message named by flags. */
+/* Returns the control buffer size that receives every message named by flags (and holds
+ * what ipv4opt_cm_marshal() writes for them). Never above IPV4OPT_CM_MAX_SPACE. */
 size_t ipv4opt_cm_space(unsigned flags);
 
 /* Largest value ipv4opt_cm_space() returns; a buffer this big holds any set of flags. */
 #define IPV4OPT_CM_MAX_SPACE 128
 
 /* Parses a received control buffer (msg_control / msg_controllen). Unknown messages are
- * skipped; a truncated or malformed one is -IPV4OPT_E_CMSG_SHORT. */
+ * skipped; a truncated or malformed one (cmsg_len below the header or past len, a known
+ * message with a payload of the wrong size, trailing bytes shorter than a header) is
+ * -IPV4OPT_E_CMSG_SHORT. IP_PKTINFO sets DST (ipi_addr), SRC (ipi_spec_dst) and IFINDEX.
+ * The buffer need not be aligned. *ret_cm is written only on success. */
 int ipv4opt_cm_parse(const void *control, size_t len, struct ipv4opt_cm *ret_cm);
 
 /* Marshals the outgoing control data of cm: IP_PKTINFO (SRC as ipi_spec_dst, IFINDEX), IP_TTL
- * and IP_TOS as enabled by cm->flags. Stores the used length in *ret_len.
- * -IPV4OPT_E_BUFFER_TOO_SMALL if buf is too small. */
+ * and IP_TOS (each an int) as enabled by cm->flags; DST and RXQ_OVFL are receive-only and
+ * ignored. Stores the used length in *ret_len (0 when nothing is enabled). Returns 0,
+ * -IPV4OPT_E_BUFFER_TOO_SMALL if buf is too small, -EINVAL for NULL arguments. */
 int ipv4opt_cm_marshal(const struct ipv4opt_cm *cm, void *buf, size_t len, size_t *ret_len);
 
 /* Reads one datagram. ret_from, ret_cm and ret_truncated may be NULL. Returns the number of
- * bytes stored in buf. *ret_truncated is set when the datagram was longer than len (MSG_TRUNC). */
+ * bytes stored in buf. *ret_truncated is set when the datagram was longer than len (MSG_TRUNC).
+ * Errors: -errno of recvmsg() (-EAGAIN on timeout or MSG_DONTWAIT), -IPV4OPT_E_CMSG_SHORT if
+ * the control data does not parse (the datagram is consumed). */
 ssize_t ipv4opt_recvmsg(int fd, void *buf, size_t len, int flags, struct sockaddr_in *ret_from,
 			struct ipv4opt_cm *ret_cm, bool *ret_truncated);
 
 /* Writes one datagram to `to` (NULL on a connected socket) with control data cm (may be NULL).
- * Returns the number of bytes sent. */
+ * Returns the number of bytes sent, or -errno of sendmsg(). */
 ssize_t ipv4opt_sendmsg(int fd, const void *buf, size_t len, int flags,
 			const struct sockaddr_in *to, const struct ipv4opt_cm *cm);
 
@@ -225,11 +260,15 @@ struct ipv4opt_message {
 
 /* Receives up to count datagrams in as few system calls as the kernel allows (one with
  * MSG_DONTWAIT on a ready socket). Returns the number of messages filled (>= 1) or a negative
- * errno (-EAGAIN when nothing was waiting). Control data is parsed into each message's cm. */
+ * errno (-EAGAIN when nothing was waiting). Control data is parsed into each message's cm.
+ * Works in chunks of 32 on the stack: only the first may block (until one datagram is there,
+ * MSG_WAITFORONE), later ones take what is queued. -EINVAL for count 0. */
 int ipv4opt_recv_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags);
 
 /* Sends count datagrams. Returns the number the kernel accepted (which may be fewer: the
- * caller retries the rest) or a negative errno if the first one failed. */
+ * caller retries the rest) or a negative errno if the first one failed (-EINVAL for count 0).
+ * A message whose addr has port 0 goes to the connected peer; cm as in ipv4opt_cm_marshal().
+ * The n of each message sent is set. */
 int ipv4opt_send_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -330,7 +369,10 @@ struct ipv4opt_mcfilter_entry {
 };
 
 /* Calls cb for every group of /proc/net/igmp (path NULL) or of the given file; stops at the
- * first negative return of cb and returns it. */
+ * first negative return of cb and returns it. With path NULL the table is that of the calling
+ * thread's network namespace (/proc/thread-self/net). Returns 0, -errno of fopen(), -EBADMSG
+ * on a line that does not parse, -EINVAL for a NULL cb. mcfilter: the kernel prints six
+ * characters of a device name; with path NULL a cut name is completed from the index. */
 int ipv4opt_igmp_foreach(const char *path,
 			 int (*cb)(const struct ipv4opt_igmp_entry *e, void *userdata),
 			 void *userdata);
