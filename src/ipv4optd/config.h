@@ -18,7 +18,7 @@
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ipv4optd.conf"
 #define CONFIG_DEFAULT_CONTROL_PATH "/run/ipv4optd/ipv4optd.sock"
 #define CONFIG_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/ipv4optd"
-#define CONFIG_MAX_POLICIES 4096
+#define CONFIG_MAX_POLICIES 65536
 #define CONFIG_MAX_INTERFACES 64   /* names/patterns per policy */
 #define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
 
@@ -42,6 +42,11 @@ enum log_target {
 
 const char *log_target_to_string(enum log_target t);
 enum log_target log_target_from_string(const char *s);
+
+/* syslog priority names for log.level: "emerg" ... "debug" (also "error", "warn").
+ * from_string returns LOG_EMERG..LOG_DEBUG or -EINVAL; to_string returns NULL when unknown. */
+int config_log_level_from_string(const char *s);
+const char *config_log_level_to_string(int level);
 
 struct relay_conf {
 	struct sockaddr_in to;          /* unicast or multicast ADDR:PORT */

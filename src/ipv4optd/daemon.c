@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+#include "notify.h"
+
+static uint64_t now_monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Logs every "file:line: message" line of a config error text. */
+static void log_config_errors(int level, const char *errors)
+{
+	const char *p = errors;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		if (len > 0)
+			log_full_errno(level, 0, NULL, "%.*s", len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+void daemon_update_status(struct daemon *d)
+{
+	struct members_counts c;
+
+	members_get_counts(d->members, &c);
+	notify_status("%zu joined, %zu waiting, %zu failed, on %zu sockets", c.joined, c.waiting,
+		      c.failed, c.sockets);
+}
+
+static void on_link_event(struct links *l, enum links_event ev, const struct link *k,
+			  const char *old_name, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct log_ctx ctx = { .ifname = k->name };
+
+	(void)l;
+	if (!d->links)
+		return; /* the first dump, before the first reconcile */
+
+	switch (ev) {
+	case LINKS_EVENT_NEW:
+		log_full_errno(LOG_INFO, 0, &ctx, "Interface %s appeared (index %d)", k->name,
+			       k->ifindex);
+		members_reconcile(d->members, d->config, k->name);
+		break;
+	case LINKS_EVENT_RENAME:
+		log_full_errno(LOG_INFO, 0, &ctx, "Interface %s (index %d) renamed to %s", old_name,
+			       k->ifindex, k->name);
+		members_reconcile(d->members, d->config, old_name);
+		members_reconcile(d->members, d->config, k->name);
+		break;
+	case LINKS_EVENT_DEL:
+		log_full_errno(LOG_INFO, 0, &ctx, "Interface %s (index %d) is gone", k->name,
+			       k->ifindex);
+		members_reconcile(d->members, d->config, k->name);
+		break;
+	case LINKS_EVENT_CHANGE:
+		/* The kernel keeps memberships across down/up and reports them again on up. */
+		log_full_errno(LOG_DEBUG, 0, &ctx, "Interface %s is %s", k->name,
+			       (k->flags & IFF_UP) ? "up" : "down");
+		return;
+	case LINKS_EVENT_ADDRESS:
+		/* Joins are by index: addresses do not matter to memberships. */
+		return;
+	case _LINKS_EVENT_MAX:
+		return;
+	}
+	daemon_update_status(d);
+}
+
+int daemon_reload(struct daemon *d, char **ret_errors)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_free_ char *errors = NULL;
+	int r;
+
+	notify_reloading();
+	log_info("Reloading %s", d->opts.config_path);
+	r = config_parse_file(d->opts.config_path, &c, &errors);
+	if (r < 0) {
+		d->reload_failures++;
+		log_error_errno(r, "Reload failed, keeping the running configuration: %m");
+		log_config_errors(LOG_ERR, errors);
+		notify_ready();
+		daemon_update_status(d);
+		if (ret_errors)
+			*ret_errors = TAKE_PTR(errors);
+		return r;
+	}
+
+	struct config *old = d->config;
+	d->config = TAKE_PTR(c);
+	log_set_max_level(d->config->log.level);
+	r = members_reconcile(d->members, d->config, NULL);
+	config_free(old); /* members hold copies, not pointers into it */
+	d->reloads++;
+	notify_ready();
+	daemon_update_status(d);
+	if (r < 0)
+		return log_error_errno(r, "Reload applied with errors: %m");
+	log_info("Reloaded %s: %zu policies", d->opts.config_path, d->config->n_policies);
+	return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	switch (si->ssi_signo) {
+	case SIGHUP:
+		(void)daemon_reload(d, NULL);
+		return 0;
+	case SIGTERM:
+	case SIGINT:
+		log_info("Received %s, leaving every group", strsignal((int)si->ssi_signo));
+		d->stopping = true;
+		notify_stopping();
+		return sd_event_exit(d->event, 0);
+	default:
+		return 0;
+	}
+}
+
+/* Thousands of groups need hundreds of sockets: take the hard limit of open files. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int daemon_new(const struct daemon_options *opts, struct daemon **ret)
+{
+	_cleanup_(daemon_freep) struct daemon *d = NULL;
+	_cleanup_free_ char *errors = NULL;
+	sigset_t ss;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return log_error_errno(ENOMEM, "Out of memory");
+	d->opts = *opts;
+	d->start_usec = now_monotonic_usec();
+
+	r = config_parse_file(opts->config_path, &d->config, &errors);
+	if (r < 0) {
+		log_config_errors(LOG_ERR, errors);
+		return log_error_errno(r, "Failed to load %s: %m", opts->config_path);
+	}
+	log_set_max_level(d->config->log.level);
+	raise_nofile();
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the event loop: %m");
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (int sig = 0; sig < NSIG; sig++)
+		if (sigismember(&ss, sig) == 1) {
+			r = sd_event_add_signal(d->event, NULL, sig, on_signal, d);
+			if (r < 0)
+				return log_error_errno(r, "Failed to watch signal %d: %m", sig);
+		}
+	r = sd_event_set_watchdog(d->event, true);
+	if (r < 0)
+		log_warning_errno(r, "Failed to enable the watchdog: %m");
+
+	r = members_new(NULL, d, &d->members);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up memberships: %m");
+
+	struct links *l;
+	r = links_new(d->event, opts->netlink_rcvbuf, on_link_event, d, &l);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch interfaces (rtnetlink): %m");
+	d->links = l;
+	members_set_links(d->members, d->links);
+
+	/* The first reconcile joins everything at once: one summary, details at debug. */
+	members_set_log_level(d->members, LOG_DEBUG);
+	r = members_reconcile(d->members, d->config, NULL);
+	members_set_log_level(d->members, LOG_INFO);
+	if (r < 0)
+		log_error_errno(r, "Initial reconcile incomplete: %m");
+
+	struct members_counts c;
+	members_get_counts(d->members, &c);
+	log_info("Started: %zu policies, %zu memberships joined, %zu waiting for an interface, "
+		 "%zu failed, on %zu sockets (igmp_max_memberships=%u, igmp_max_msf=%u)",
+		 d->config->n_policies, c.joined, c.waiting, c.failed, c.sockets,
+		 c.max_memberships, c.max_msf);
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+int daemon_run(struct daemon *d)
+{
+	int r;
+
+	notify_ready();
+	daemon_update_status(d);
+	r = sd_event_loop(d->event);
+	if (r < 0) {
+		log_error_errno(r, "Event loop failed: %m");
+		return 1;
+	}
+	return 0;
+}
+
+struct daemon *daemon_free(struct daemon *d)
+{
+	if (!d)
+		return NULL;
+	members_free(d->members); /* leaves every group */
+	links_free(d->links);
+	config_free(d->config);
+	sd_event_unref(d->event);
+	free(d);
+	return NULL;
+}
+
+void daemon_freep(struct daemon **d)
+{
+	daemon_free(*d);
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * members: the memberships the daemon wants (config policies x matching interfaces, plus
+ * runtime joins) against the ones it holds in the kernel, reconciled by mark and sweep.
+ *
+ * The kernel limits each socket to net.ipv4.igmp_max_memberships groups and each group to
+ * net.ipv4.igmp_max_msf sources (kernel-facts.md), so memberships are spread over pools of
+ * sockets: pool 0 holds `join` policies on sockets that are never bound (they copy nothing to
+ * user space); a pool per port holds the memberships of policies that consume traffic, on
+ * sockets bound to that port with IP_MULTICAST_ALL=0 so each gets only its own groups.
+ * Joins are by interface index; a membership whose interface is deleted is left by its old
+ * index (it would otherwise keep counting against the socket) and waits for the name.
+ */
+#ifndef IPV4OPTD_MEMBERS_H
+#define IPV4OPTD_MEMBERS_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ipv4opt.h"
+#include "links.h"
+
+enum member_state {
+	MEMBER_STATE_WAITING, /* no interface of that name */
+	MEMBER_STATE_JOINED,
+	MEMBER_STATE_FAILED,  /* the kernel refused; error says why */
+	_MEMBER_STATE_MAX,
+	_MEMBER_STATE_INVALID = -EINVAL,
+};
+
+enum member_origin {
+	MEMBER_ORIGIN_CONFIG,
+	MEMBER_ORIGIN_RUNTIME,
+	_MEMBER_ORIGIN_MAX,
+	_MEMBER_ORIGIN_INVALID = -EINVAL,
+};
+
+const char *member_state_to_string(enum member_state s);
+const char *member_origin_to_string(enum member_origin o);
+
+struct msock;
+
+/* One wanted membership: a group (with its source filter) on one interface name. */
+struct member {
+	/* identity */
+	enum member_origin origin;
+	char *policy;                  /* policy name; runtime joins: "runtime" */
+	char ifname[IF_NAMESIZE];
+	struct in_addr group;
+	enum ipv4opt_filter_mode mode; /* INCLUDE: source-specific; EXCLUDE: any-source */
+	struct in_addr *sources;       /* INCLUDE: the sources; EXCLUDE: the blocked ones */
+	size_t n_sources;
+	uint16_t port;                 /* 0: held only; else the data pool of that port */
+
+	/* state */
+	enum member_state state;
+	int ifindex;                   /* joined: the index it is held on */
+	int error;                     /* failed: negative errno */
+	uint64_t since_usec;           /* CLOCK_REALTIME of the last state change */
+	uint64_t joins;                /* how often it was joined */
+	struct msock **holds;          /* the socket of each chunk of sources */
+	size_t n_holds;
+
+	/* bookkeeping */
+	bool mark;
+	struct member *next, *prev;    /* all members */
+	struct member *hnext;          /* hash chain */
+};
+
+struct members;
+
+/* The data path's hooks for sockets of pools with a port (may be NULL). */
+struct members_hooks {
+	/* A socket bound to port was opened: set receive options, start reading. */
+	int (*socket_added)(struct members *m, int fd, uint16_t port, void *userdata);
+	/* It is about to be closed. */
+	void (*socket_removed)(struct members *m, int fd, uint16_t port, void *userdata);
+};
+
+int members_new(const struct members_hooks *hooks, void *userdata, struct members **ret);
+struct members *members_free(struct members *m);
+void members_freep(struct members **m);
+
+/* Where interface names are looked up. */
+void members_set_links(struct members *m, const struct links *l);
+
+/* Makes held match wanted. Wanted: every policy of c (NULL: none) on every interface it names
+ * or whose name matches its patterns, and every runtime join. With only_ifname, only that
+ * name is looked at (after a link event). Unchanged memberships are never touched. */
+int members_reconcile(struct members *m, const struct config *c, const char *only_ifname);
+
+/* Leaves everything and closes every socket (shutdown). */
+void members_leave_all(struct members *m);
+
+/* Runtime joins (ipv4ctl join/leave). source INADDR_ANY: any-source. -EEXIST / -ENOENT. */
+int members_runtime_add(struct members *m, struct in_addr group, struct in_addr source,
+			const char *ifname, uint16_t port);
+int members_runtime_remove(struct members *m, struct in_addr group, struct in_addr source,
+			   const char *ifname);
+
+/* Iteration over all members, in creation order. */
+const struct member *members_first(const struct members *m);
+const struct member *members_next(const struct member *mb);
+
+struct members_counts {
+	size_t joined, waiting, failed;
+	size_t sockets;
+	unsigned max_memberships, max_msf; /* kernel limits in force */
+};
+void members_get_counts(const struct members *m, struct members_counts *ret);
+
+/* State changes are logged at this level (debug during the first reconcile, info after). */
+void members_set_log_level(struct members *m, int level);
+
+#endif
