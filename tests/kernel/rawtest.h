@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Helpers shared by the raw-socket, ICMP and BPF kernel tests: building ICMP echo messages,
+ * receive timeouts, and reading a raw socket until a wanted packet shows up. */
+#ifndef IPV4OPT_RAWTEST_H
+#define IPV4OPT_RAWTEST_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "ipv4opt.h"
+#include "lab.h"
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define ICMP_TYPE_ECHO_REPLY 0
+#define ICMP_TYPE_DEST_UNREACH 3
+#define ICMP_TYPE_ECHO 8
+#define ICMP_HDR_LEN 8
+
+/* Every receiving socket gets a timeout, so a missing packet fails a test instead of hanging. */
+static inline void set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+/* A socket in ns with a receive timeout; the test fails if it cannot be made. */
+static inline int test_socket(enum lab_ns ns, int type, int protocol)
+{
+	int fd = lab_socket(ns, AF_INET, type, protocol);
+
+	ck_assert_msg(fd >= 0, "socket(%d, %d) in lab: %s", type, protocol, strerror(-fd));
+	set_rcvtimeo(fd, 2000);
+	return fd;
+}
+
+/* Builds an ICMP message (type, code 0, identifier, sequence, data) with its checksum. */
+static inline size_t icmp_build(uint8_t *buf, int type, uint16_t id, uint16_t seq,
+				const void *data, size_t n)
+{
+	uint16_t sum;
+
+	buf[0] = (uint8_t)type;
+	buf[1] = 0;
+	buf[2] = buf[3] = 0;
+	buf[4] = (uint8_t)(id >> 8);
+	buf[5] = (uint8_t)id;
+	buf[6] = (uint8_t)(seq >> 8);
+	buf[7] = (uint8_t)seq;
+	if (n > 0)
+		memcpy(buf + ICMP_HDR_LEN, data, n);
+	sum = ipv4opt_checksum(buf, ICMP_HDR_LEN + n);
+	buf[2] = (uint8_t)(sum >> 8);
+	buf[3] = (uint8_t)sum;
+	return ICMP_HDR_LEN + n;
+}
+
+static inline uint16_t icmp_id(const uint8_t *icmp)
+{
+	return (uint16_t)(icmp[4] << 8 | icmp[5]);
+}
+
+static inline uint16_t icmp_seq(const uint8_t *icmp)
+{
+	return (uint16_t)(icmp[6] << 8 | icmp[7]);
+}
+
+/* Sends an ICMP message from a raw IPPROTO_ICMP socket (the kernel writes the IPv4 header). */
+static inline void icmp_send(int fd, struct in_addr dst, int type, uint16_t id, uint16_t seq)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dst };
+	static const char data[] = "ipv4opt";
+	uint8_t b[64];
+	size_t n = icmp_build(b, type, id, seq, data, sizeof(data));
+
+	ck_assert_int_eq(sendto(fd, b, n, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)n);
+}
+
+/* One packet read by ipv4opt_raw_recv(). */
+struct raw_pkt {
+	uint8_t buf[2048];
+	int n;
+	struct ipv4opt_header h;
+	size_t off, len;
+	struct ipv4opt_cm cm;
+};
+
+static inline const uint8_t *raw_pkt_payload(const struct raw_pkt *p)
+{
+	return p->buf + p->off;
+}
+
+/* Reads raw packets until one of protocol `proto` whose payload starts with byte `first`
+ * (any when first < 0) and, for ICMP, carries identifier id (any when id < 0). Other
+ * traffic (IGMP reports, strangers) is skipped. Returns 0, or the negative error of the read
+ * that failed (-EAGAIN when nothing came before the timeout). */
+static inline int raw_read_until(int fd, int proto, int first, int id, struct raw_pkt *p)
+{
+	for (int i = 0; i < 64; i++) {
+		p->n = ipv4opt_raw_recv(fd, p->buf, sizeof(p->buf), &p->h, &p->off, &p->len, &p->cm);
+		if (p->n < 0)
+			return p->n;
+		if (p->h.protocol != proto)
+			continue;
+		if (first >= 0 && (p->len < 1 || raw_pkt_payload(p)[0] != first))
+			continue;
+		if (id >= 0 && (p->len < ICMP_HDR_LEN || icmp_id(raw_pkt_payload(p)) != id))
+			continue;
+		return 0;
+	}
+	return -ELOOP;
+}
+
+#endif
