@@ -75,6 +75,8 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 		/* The kernel keeps memberships across down/up and reports them again on up. */
 		log_full_errno(LOG_DEBUG, 0, &ctx, "Interface %s is %s", k->name,
 			       (k->flags & IFF_UP) ? "up" : "down");
+		if ((k->flags & IFF_UP) && !(k->prev_flags & IFF_UP))
+			members_refresh_link(d->members, k->ifindex);
 		return;
 	case LINKS_EVENT_ADDRESS:
 		/* Joins are by index: addresses do not matter to memberships. */
@@ -107,7 +109,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 
 	struct config *old = d->config;
 	d->config = TAKE_PTR(c);
-	log_set_max_level(d->config->log.level);
+	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
 	r = members_reconcile(d->members, d->config, NULL);
 	config_free(old); /* members hold copies, not pointers into it */
 	d->reloads++;
@@ -168,7 +170,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		log_config_errors(LOG_ERR, errors);
 		return log_error_errno(r, "Failed to load %s: %m", opts->config_path);
 	}
-	log_set_max_level(d->config->log.level);
+	log_set_max_level(opts->debug ? LOG_DEBUG : d->config->log.level);
 	raise_nofile();
 
 	r = sd_event_default(&d->event);

@@ -20,6 +20,7 @@ struct daemon_options {
 	const char *state_dir;     /* overrides state_dir */
 	int netlink_rcvbuf;        /* 0: default */
 	bool foreground_log;       /* -n: log to stderr */
+	bool debug;                /* -d: debug level, whatever the config says */
 };
 
 struct daemon {

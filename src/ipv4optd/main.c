@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	};
 	struct daemon_options opts = { .config_path = CONFIG_DEFAULT_PATH };
 	_cleanup_(daemon_freep) struct daemon *d = NULL;
-	bool test_config = false, debug = false;
+	bool test_config = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "f:tS:ndhV", options, NULL)) >= 0) {
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 			opts.foreground_log = true;
 			break;
 		case 'd':
-			debug = true;
+			opts.debug = true;
 			break;
 		case ARG_NETLINK_RCVBUF: {
 			char *end;
@@ -114,7 +114,5 @@ int main(int argc, char **argv)
 	r = daemon_new(&opts, &d);
 	if (r < 0)
 		return 1;
-	if (debug)
-		log_set_max_level(LOG_DEBUG);
 	return daemon_run(d);
 }

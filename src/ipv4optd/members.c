@@ -607,6 +607,17 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
 	return r;
 }
 
+void members_refresh_link(struct members *m, int ifindex)
+{
+	for (struct member *mb = m->head; mb; mb = mb->next) {
+		if (mb->n_holds == 0 || mb->ifindex != ifindex || mb->n_sources == 0)
+			continue;
+		member_release(m, mb);
+		mb->state = _MEMBER_STATE_INVALID; /* log the rejoin */
+		member_apply(m, mb);
+	}
+}
+
 void members_leave_all(struct members *m)
 {
 	struct member *mb;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Memberships the daemon holds pull traffic in, and keep doing so through a link flap and an
+# IPv4 address removed and added; source-specific and excluded sources are in the kernel's
+# filter (/proc/net/mcfilter) and decide what arrives.
+. "$(dirname "$0")/lib.sh"
+
+lab_ns d
+lab_ns src
+lab_veth src s0 d lab0
+lab_ip src addr add 10.77.1.5/24 dev s0
+lab_ip src addr add 10.77.1.6/24 dev s0
+lab_ip src link set s0 up
+lab_ip d addr add 10.77.1.1/24 dev lab0
+lab_ip d link set lab0 up
+lab_exec d sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lab0.rp_filter=0
+
+cat >"$LAB_TMP/conf" <<CONF
+policies = (
+  { name = "tv"; group = "239.1.1.1"; interfaces = [ "lab0" ]; action = "join"; },
+  { name = "ssm"; group = "232.1.1.1"; sources = [ "10.77.1.5" ]; interfaces = [ "lab0" ]; action = "join"; },
+  { name = "ex"; group = "239.9.9.9"; exclude = [ "10.77.1.6" ]; interfaces = [ "lab0" ]; action = "join"; }
+);
+CONF
+lab_daemon_start d "$LAB_TMP/conf"
+lab_recv_start d 5000
+lab_recv_start d 5001
+lab_recv_start d 5002
+lab_wait 3 bash -c "ip -n $LAB_ID-d link show lab0 | grep -q LOWER_UP"
+
+check "239.1.1.1 held on lab0" igmp_has d lab0 239.1.1.1
+check "traffic to 239.1.1.1 arrives" lab_traffic_flows src 10.77.1.5 239.1.1.1 5000
+
+# Link down, then up: the kernel keeps the membership; traffic resumes after up.
+lab_ip d link set lab0 down
+sleep 0.1
+check "link down: membership still held" igmp_has d lab0 239.1.1.1
+lab_ip d link set lab0 up
+lab_wait 3 bash -c "ip -n $LAB_ID-d link show lab0 | grep -q LOWER_UP"
+check "link up: membership held" igmp_has d lab0 239.1.1.1
+check "link up: traffic resumes" lab_traffic_flows src 10.77.1.5 239.1.1.1 5000
+
+# IPv4 address removed and added: joins are by index, nothing is lost.
+lab_ip d addr del 10.77.1.1/24 dev lab0
+sleep 0.1
+check "address removed: membership still held" igmp_has d lab0 239.1.1.1
+lab_ip d addr add 10.77.1.1/24 dev lab0
+sleep 0.1
+check "address added: membership held" igmp_has d lab0 239.1.1.1
+check "address added: traffic flows" lab_traffic_flows src 10.77.1.5 239.1.1.1 5000
+
+# Source-specific: only the listed source is in the filter, and only it arrives.
+check "SSM: 10.77.1.5 included in /proc/net/mcfilter" \
+	[ "$(mcfilter_mode d lab0 232.1.1.1 10.77.1.5)" = include ]
+check "SSM: 10.77.1.6 not in the filter" [ "$(mcfilter_mode d lab0 232.1.1.1 10.77.1.6)" = none ]
+check "SSM: the listed source arrives" lab_traffic_flows src 10.77.1.5 232.1.1.1 5001
+before=$(lab_recv_count 5001)
+lab_send src 10.77.1.6 232.1.1.1 5001 20
+sleep 0.3
+check "SSM: another source does not" [ "$(lab_recv_count 5001)" -eq "$before" ]
+
+# Excluded source of an any-source group.
+check "exclude: 10.77.1.6 excluded in /proc/net/mcfilter" \
+	[ "$(mcfilter_mode d lab0 239.9.9.9 10.77.1.6)" = exclude ]
+check "exclude: other sources arrive" lab_traffic_flows src 10.77.1.5 239.9.9.9 5002
+before=$(lab_recv_count 5002)
+lab_send src 10.77.1.6 239.9.9.9 5002 20
+sleep 0.3
+check "exclude: the excluded source does not" [ "$(lab_recv_count 5002)" -eq "$before" ]
+
+lab_done
