@@ -1,0 +1,1151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config: /etc/ipv4optd.conf to a validated struct config. Every problem in the file is
+ * reported, one "file:line: message" per line, so a user fixes them all in one go; the
+ * struct is handed out only when there is none. Nothing here touches the system beyond
+ * reading the file: interfaces are matched later, groups and users are resolved later.
+ */
+#include <assert.h>
+#include <fnmatch.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include "addr.h"
+#include "config.h"
+#include "ipv4opt.h"
+#include "macro.h"
+
+#define POLICY_NAME_MAX 64
+#define CONFIG_FILE_MAX (16u * 1024 * 1024) /* far above 4096 policies; bounds the parser */
+#define CONFIG_ERRORS_MAX 100               /* messages shown; the rest are counted */
+#define CONFIG_SECONDS_MAX (366.0 * 24 * 3600) /* stall_timeout, rejoin_interval */
+#define LOG_RATE_LIMIT_MAX 1000000
+
+static const char *const policy_action_table[_POLICY_ACTION_MAX] = {
+	[POLICY_ACTION_JOIN] = "join",
+	[POLICY_ACTION_RELAY] = "relay",
+	[POLICY_ACTION_LOG] = "log",
+};
+
+static const char *const log_target_table[_LOG_TARGET_MAX] = {
+	[LOG_TARGET_JOURNAL] = "journal",
+	[LOG_TARGET_PCAP] = "pcap",
+};
+
+static int table_lookup(const char *const *table, size_t n, const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (table[i] && streq(table[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *policy_action_to_string(enum policy_action a)
+{
+	if (a < 0 || a >= _POLICY_ACTION_MAX)
+		return NULL;
+	return policy_action_table[a];
+}
+
+enum policy_action policy_action_from_string(const char *s)
+{
+	return (enum policy_action)table_lookup(policy_action_table, _POLICY_ACTION_MAX, s);
+}
+
+const char *log_target_to_string(enum log_target t)
+{
+	if (t < 0 || t >= _LOG_TARGET_MAX)
+		return NULL;
+	return log_target_table[t];
+}
+
+enum log_target log_target_from_string(const char *s)
+{
+	return (enum log_target)table_lookup(log_target_table, _LOG_TARGET_MAX, s);
+}
+
+/* syslog(3) priority names, as in syslog.conf(5) and journalctl -p. */
+static const char *const log_level_table[] = {
+	[LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
+	[LOG_ERR] = "err",         [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",       [LOG_DEBUG] = "debug",
+};
+
+int config_log_level_from_string(const char *s)
+{
+	int r;
+
+	r = table_lookup(log_level_table, ELEMENTSOF(log_level_table), s);
+	if (r >= 0)
+		return r;
+	/* the spellings journalctl -p also takes */
+	if (s && streq(s, "error"))
+		return LOG_ERR;
+	if (s && streq(s, "warn"))
+		return LOG_WARNING;
+	return -EINVAL;
+}
+
+const char *config_log_level_to_string(int level)
+{
+	if (level < 0 || (size_t)level >= ELEMENTSOF(log_level_table))
+		return NULL;
+	return log_level_table[level];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Error collection */
+
+struct parser {
+	const char *name; /* file name for messages */
+	FILE *out;        /* open_memstream() onto text */
+	char *text;
+	size_t size;
+	unsigned n_errors;
+	bool oom;
+};
+
+_printf_(3, 4) static void parser_error(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->n_errors++;
+	if (!p->out || p->n_errors > CONFIG_ERRORS_MAX)
+		return;
+	if (line > 0)
+		fprintf(p->out, "%s:%d: ", p->name, line);
+	else
+		fprintf(p->out, "%s: ", p->name);
+	va_start(ap, fmt);
+	vfprintf(p->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->out);
+}
+
+/* The line of a setting, or of its nearest ancestor that has one. */
+static int setting_line(const config_setting_t *s)
+{
+	for (; s; s = config_setting_parent(s))
+		if (config_setting_source_line(s) > 0)
+			return (int)config_setting_source_line(s);
+	return 0;
+}
+
+#define perr(p, s, ...) parser_error((p), setting_line(s), __VA_ARGS__)
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number with a fraction";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ... ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( ... )";
+	}
+	return "nothing";
+}
+
+/* "in policy 'iptv'", "in relay of policy 'iptv'", "in control": where a key sits. */
+struct scope {
+	const char *what;   /* "policy", "control", "log", "relay", "log" of a policy, or NULL */
+	const char *policy; /* policy label, or NULL */
+	char buf[POLICY_NAME_MAX + 48];
+};
+
+static const char *scope_str(struct scope *sc)
+{
+	if (!sc->what)
+		snprintf(sc->buf, sizeof(sc->buf), "at top level");
+	else if (!sc->policy)
+		snprintf(sc->buf, sizeof(sc->buf), "in %s", sc->what);
+	else if (streq(sc->what, "policy"))
+		snprintf(sc->buf, sizeof(sc->buf), "in policy %s", sc->policy);
+	else
+		snprintf(sc->buf, sizeof(sc->buf), "in %s of policy %s", sc->what, sc->policy);
+	return sc->buf;
+}
+
+/* Optimal string alignment distance: edits plus swaps of neighbours ("tll" for "ttl"). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[3][32]; /* rows i-2, i-1, i, indexed modulo 3 */
+
+	if (la >= 32 || lb >= 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i - 2 + 3) % 3];
+
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* Reports every member of group g whose name is not in known (NULL-terminated). */
+static void check_keys(struct parser *p, const config_setting_t *g, const char *const *known,
+		       struct scope *sc)
+{
+	int n = config_setting_length(g);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		const char *hint = NULL;
+		size_t hint_distance = 3; /* suggest only close misspellings */
+		bool found = false;
+
+		if (!name)
+			continue;
+		for (const char *const *k = known; *k; k++) {
+			size_t dist;
+
+			if (streq(*k, name)) {
+				found = true;
+				break;
+			}
+			dist = edit_distance(*k, name);
+			if (dist < hint_distance) {
+				hint = *k;
+				hint_distance = dist;
+			}
+		}
+		if (found)
+			continue;
+		if (hint)
+			perr(p, m, "unknown key '%s' %s (did you mean '%s'?)", name, scope_str(sc),
+			     hint);
+		else
+			perr(p, m, "unknown key '%s' %s", name, scope_str(sc));
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Typed getters: each reports its own error and returns false when the value is unusable. */
+
+static bool want_type(struct parser *p, const config_setting_t *s, const char *key, int type,
+		      struct scope *sc)
+{
+	if (config_setting_type(s) == type)
+		return true;
+	perr(p, s, "key '%s' %s must be %s, not %s", key, scope_str(sc), type_name(type),
+	     type_name(config_setting_type(s)));
+	return false;
+}
+
+static bool get_string(struct parser *p, const config_setting_t *s, const char *key,
+		       struct scope *sc, const char **ret)
+{
+	if (!want_type(p, s, key, CONFIG_TYPE_STRING, sc))
+		return false;
+	*ret = config_setting_get_string(s);
+	return true;
+}
+
+static bool get_integer(struct parser *p, const config_setting_t *s, const char *key,
+			struct scope *sc, long long *ret)
+{
+	int t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		perr(p, s, "key '%s' %s must be an integer, not %s", key, scope_str(sc),
+		     type_name(t));
+		return false;
+	}
+	*ret = config_setting_get_int64(s);
+	return true;
+}
+
+static bool get_integer_range(struct parser *p, const config_setting_t *s, const char *key,
+			      struct scope *sc, long long min, long long max, long long *ret)
+{
+	long long v;
+
+	if (!get_integer(p, s, key, sc, &v))
+		return false;
+	if (v < min || v > max) {
+		perr(p, s, "key '%s' %s: %lld is out of range (%lld-%lld)", key, scope_str(sc), v,
+		     min, max);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+/* Seconds, integer or fractional, >= 0, to microseconds. */
+static bool get_seconds(struct parser *p, const config_setting_t *s, const char *key,
+			struct scope *sc, uint64_t *ret_usec)
+{
+	int t = config_setting_type(s);
+	double v;
+
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else {
+		perr(p, s, "key '%s' %s must be a number of seconds, not %s", key, scope_str(sc),
+		     type_name(t));
+		return false;
+	}
+	if (!(v >= 0.0) || v > CONFIG_SECONDS_MAX) {
+		perr(p, s, "key '%s' %s: %g is out of range (0-%.0f seconds)", key, scope_str(sc),
+		     v, CONFIG_SECONDS_MAX);
+		return false;
+	}
+	*ret_usec = (uint64_t)llround(v * 1e6);
+	return true;
+}
+
+/* An absolute path, without control characters. */
+static bool check_path(struct parser *p, const config_setting_t *s, const char *key,
+		       struct scope *sc, const char *v, size_t max)
+{
+	if (v[0] != '/') {
+		perr(p, s, "key '%s' %s: \"%s\" is not an absolute path", key, scope_str(sc), v);
+		return false;
+	}
+	if (strlen(v) >= max) {
+		perr(p, s, "key '%s' %s: path is longer than %zu characters", key, scope_str(sc),
+		     max - 1);
+		return false;
+	}
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			perr(p, s, "key '%s' %s: path holds a control character", key,
+			     scope_str(sc));
+			return false;
+		}
+	return true;
+}
+
+/* A malloc'd copy; on failure counts an error so the parse fails with -ENOMEM. */
+static char *dup_or_oom(struct parser *p, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		p->oom = true;
+	return d;
+}
+
+/* sources/exclude: a non-empty array or list of unicast address strings. */
+static void parse_sources(struct parser *p, const config_setting_t *s, const char *key,
+			  struct scope *sc, struct in_addr **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct in_addr *v = NULL;
+	int t = config_setting_type(s);
+	int n;
+	size_t k = 0;
+
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		perr(p, s, "key '%s' %s must be a list of address strings [ \"...\" ], not %s", key,
+		     scope_str(sc), type_name(t));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		perr(p, s, "key '%s' %s is empty (leave it out instead)", key, scope_str(sc));
+		return;
+	}
+	if (n > CONFIG_MAX_SOURCES) {
+		perr(p, s, "key '%s' %s has %d entries, more than the limit of %d", key,
+		     scope_str(sc), n, CONFIG_MAX_SOURCES);
+		return;
+	}
+	v = calloc((size_t)n, sizeof(*v));
+	if (!v) {
+		p->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str;
+		struct in_addr a;
+		bool dup = false;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			perr(p, e, "key '%s' %s: entry %d must be a string, not %s", key,
+			     scope_str(sc), i + 1, type_name(config_setting_type(e)));
+			continue;
+		}
+		str = config_setting_get_string(e);
+		if (addr_parse_in(str, &a) < 0) {
+			perr(p, e, "key '%s' %s: \"%s\" is not an IPv4 address", key, scope_str(sc),
+			     str);
+			continue;
+		}
+		if (addr_is_multicast(a)) {
+			perr(p, e, "key '%s' %s: \"%s\" is a multicast address; sources are unicast",
+			     key, scope_str(sc), str);
+			continue;
+		}
+		if (!addr_is_unicast(a)) {
+			perr(p, e, "key '%s' %s: \"%s\" cannot be a source address", key,
+			     scope_str(sc), str);
+			continue;
+		}
+		for (size_t j = 0; j < k; j++)
+			dup = dup || v[j].s_addr == a.s_addr;
+		if (dup) {
+			/* the kernel refuses a second join of the same source (EADDRNOTAVAIL) */
+			perr(p, e, "key '%s' %s: \"%s\" is listed twice", key, scope_str(sc), str);
+			continue;
+		}
+		v[k++] = a;
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = k;
+}
+
+static void parse_interfaces(struct parser *p, const config_setting_t *s, struct scope *sc,
+			     struct policy *pol)
+{
+	int t = config_setting_type(s);
+	int n;
+
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		perr(p, s, "key 'interfaces' %s must be a list of names [ \"...\" ], not %s",
+		     scope_str(sc), type_name(t));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		perr(p, s, "key 'interfaces' %s is empty", scope_str(sc));
+		return;
+	}
+	if (n > CONFIG_MAX_INTERFACES) {
+		perr(p, s, "key 'interfaces' %s has %d entries, more than the limit of %d",
+		     scope_str(sc), n, CONFIG_MAX_INTERFACES);
+		return;
+	}
+	pol->interfaces = calloc((size_t)n, sizeof(char *));
+	if (!pol->interfaces) {
+		p->oom = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			perr(p, e, "key 'interfaces' %s: entry %d must be a string, not %s",
+			     scope_str(sc), i + 1, type_name(config_setting_type(e)));
+			continue;
+		}
+		str = config_setting_get_string(e);
+		if (!ifname_pattern_is_valid(str)) {
+			if (!ifname_is_pattern(str) && strlen(str) >= IFNAMSIZ)
+				perr(p, e,
+				     "key 'interfaces' %s: \"%s\" is longer than %d characters, "
+				     "the kernel's limit for interface names",
+				     scope_str(sc), str, IFNAMSIZ - 1);
+			else if (ifname_is_pattern(str) && strlen(str) > IFNAME_PATTERN_MAX)
+				perr(p, e,
+				     "key 'interfaces' %s: pattern \"%s\" is longer than %d characters",
+				     scope_str(sc), str, IFNAME_PATTERN_MAX);
+			else
+				perr(p, e,
+				     "key 'interfaces' %s: \"%s\" is not a valid interface name "
+				     "(empty, \".\", \"..\", or holds '/', ':' or a space)",
+				     scope_str(sc), str);
+			continue;
+		}
+		pol->interfaces[pol->n_interfaces] = dup_or_oom(p, str);
+		if (!pol->interfaces[pol->n_interfaces])
+			return;
+		pol->n_interfaces++;
+	}
+}
+
+static void parse_relay(struct parser *p, const config_setting_t *g, struct scope *psc,
+			struct policy *pol)
+{
+	static const char *const keys[] = { "to", "interface", "dscp", "ttl", NULL };
+	struct scope sc = { .what = "relay", .policy = psc->policy };
+	const config_setting_t *s;
+	const char *str;
+	long long v;
+
+	if (!want_type(p, g, "relay", CONFIG_TYPE_GROUP, psc))
+		return;
+	check_keys(p, g, keys, &sc);
+
+	s = config_setting_get_member(g, "to");
+	if (!s)
+		perr(p, g, "missing key 'to' %s", scope_str(&sc));
+	else if (get_string(p, s, "to", &sc, &str)) {
+		int r = addr_parse_endpoint(str, &pol->relay.to);
+
+		if (r == -ERANGE)
+			perr(p, s, "key 'to' %s: \"%s\": port must be 1-65535", scope_str(&sc),
+			     str);
+		else if (r < 0)
+			perr(p, s, "key 'to' %s: \"%s\" is not ADDR:PORT (e.g. \"239.2.2.2:6000\")",
+			     scope_str(&sc), str);
+		else if (!addr_is_multicast(pol->relay.to.sin_addr) &&
+			 !addr_is_unicast(pol->relay.to.sin_addr))
+			perr(p, s, "key 'to' %s: \"%s\" is neither a unicast nor a multicast "
+			     "destination", scope_str(&sc), str);
+		else if (pol->relay.to.sin_addr.s_addr == pol->group.s_addr &&
+			 ntohs(pol->relay.to.sin_port) == pol->port)
+			/* the relay would receive its own output: a loop */
+			perr(p, s, "key 'to' %s: \"%s\" is the policy's own group and port",
+			     scope_str(&sc), str);
+	}
+
+	s = config_setting_get_member(g, "interface");
+	if (s && get_string(p, s, "interface", &sc, &str)) {
+		if (!ifname_is_valid(str))
+			perr(p, s, "key 'interface' %s: \"%s\" is not a valid interface name "
+			     "(1-%d characters, no '/', ':', space or pattern)",
+			     scope_str(&sc), str, IFNAMSIZ - 1);
+		else if (ifname_is_pattern(str))
+			perr(p, s, "key 'interface' %s: \"%s\": a pattern cannot name the one "
+			     "egress interface", scope_str(&sc), str);
+		else
+			memcpy(pol->relay.interface, str, strlen(str) + 1);
+	}
+
+	s = config_setting_get_member(g, "dscp");
+	if (s) {
+		int t = config_setting_type(s);
+
+		if (t == CONFIG_TYPE_STRING) {
+			str = config_setting_get_string(s);
+			if (ipv4opt_dscp_from_string(str, &pol->relay.dscp) < 0)
+				perr(p, s, "key 'dscp' %s: \"%s\" is not a DSCP name (\"AF41\", "
+				     "\"EF\", \"CS1\", ...) or number (0-63)", scope_str(&sc), str);
+			else
+				pol->relay.has_dscp = true;
+		} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+			if (get_integer_range(p, s, "dscp", &sc, 0, 63, &v)) {
+				pol->relay.dscp = (uint8_t)v;
+				pol->relay.has_dscp = true;
+			}
+		} else
+			perr(p, s, "key 'dscp' %s must be a string or an integer, not %s",
+			     scope_str(&sc), type_name(t));
+	}
+
+	s = config_setting_get_member(g, "ttl");
+	if (s && get_integer_range(p, s, "ttl", &sc, 1, 255, &v))
+		pol->relay.ttl = (int)v;
+}
+
+static void parse_log(struct parser *p, const config_setting_t *g, struct scope *psc,
+		      struct policy *pol)
+{
+	static const char *const keys[] = { "target", "file", "max_size", "rate_limit", NULL };
+	struct scope sc = { .what = "log", .policy = psc->policy };
+	const config_setting_t *s, *file, *max_size, *rate;
+	const char *str;
+	bool target_ok = true;
+	long long v;
+
+	if (!want_type(p, g, "log", CONFIG_TYPE_GROUP, psc))
+		return;
+	check_keys(p, g, keys, &sc);
+
+	s = config_setting_get_member(g, "target");
+	if (s) {
+		target_ok = false;
+		if (get_string(p, s, "target", &sc, &str)) {
+			enum log_target t = log_target_from_string(str);
+
+			if (t < 0)
+				perr(p, s, "key 'target' %s: unknown target \"%s\" (journal or "
+				     "pcap)", scope_str(&sc), str);
+			else {
+				pol->log.target = t;
+				target_ok = true;
+			}
+		}
+	}
+	if (!target_ok)
+		return; /* which keys belong depends on the target */
+
+	file = config_setting_get_member(g, "file");
+	max_size = config_setting_get_member(g, "max_size");
+	rate = config_setting_get_member(g, "rate_limit");
+
+	switch (pol->log.target) {
+	case LOG_TARGET_PCAP:
+		if (!file)
+			perr(p, g, "missing key 'file' %s (required for target \"pcap\")",
+			     scope_str(&sc));
+		if (rate)
+			perr(p, rate, "key 'rate_limit' %s applies only to target \"journal\"",
+			     scope_str(&sc));
+		break;
+	case LOG_TARGET_JOURNAL:
+		if (file)
+			perr(p, file, "key 'file' %s applies only to target \"pcap\"",
+			     scope_str(&sc));
+		if (max_size)
+			perr(p, max_size, "key 'max_size' %s applies only to target \"pcap\"",
+			     scope_str(&sc));
+		file = max_size = NULL;
+		break;
+	case _LOG_TARGET_MAX:
+	case _LOG_TARGET_INVALID:
+		assert(!"invalid log target");
+		break;
+	}
+
+	if (file && get_string(p, file, "file", &sc, &str) &&
+	    check_path(p, file, "file", &sc, str, PATH_MAX))
+		pol->log.pcap_path = dup_or_oom(p, str);
+	if (max_size && get_integer_range(p, max_size, "max_size", &sc, 0, INT64_MAX, &v))
+		pol->log.pcap_max_size = (uint64_t)v;
+	if (rate && get_integer_range(p, rate, "rate_limit", &sc, 0, LOG_RATE_LIMIT_MAX, &v))
+		pol->log.rate_limit = (unsigned)v;
+}
+
+static bool policy_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > POLICY_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void parse_policy(struct parser *p, const config_setting_t *g, int index,
+			 struct policy *pol)
+{
+	static const char *const keys[] = { "name",   "group",	       "sources",
+					     "exclude", "interfaces",   "port",
+					     "action",	"relay",	"log",
+					     "stall_timeout", "rejoin_interval", NULL };
+	const config_setting_t *s, *sources, *exclude, *relay, *log, *stall;
+	char label[POLICY_NAME_MAX + 8];
+	struct scope sc = { .what = "policy", .policy = label };
+	const char *str;
+	bool have_action = false;
+	long long v;
+
+	pol->line = setting_line(g);
+	pol->relay.ttl = -1;
+	pol->log.target = LOG_TARGET_JOURNAL;
+
+	snprintf(label, sizeof(label), "#%d", index + 1);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		perr(p, g, "key 'policies': entry %d must be a group { ... }, not %s", index + 1,
+		     type_name(config_setting_type(g)));
+		return;
+	}
+
+	/* The name first: every later message names the policy. */
+	s = config_setting_get_member(g, "name");
+	if (!s)
+		perr(p, g, "missing key 'name' in policy #%d", index + 1);
+	else if (get_string(p, s, "name", &sc, &str)) {
+		if (!policy_name_is_valid(str))
+			perr(p, s, "key 'name' in policy #%d: \"%s\" is not a valid name (1-%d "
+			     "characters of A-Z a-z 0-9 . _ -)", index + 1, str, POLICY_NAME_MAX);
+		else {
+			snprintf(label, sizeof(label), "'%s'", str);
+			pol->name = dup_or_oom(p, str);
+		}
+	}
+
+	check_keys(p, g, keys, &sc);
+
+	s = config_setting_get_member(g, "group");
+	if (!s)
+		perr(p, g, "missing key 'group' %s", scope_str(&sc));
+	else if (get_string(p, s, "group", &sc, &str)) {
+		if (addr_parse_in(str, &pol->group) < 0)
+			perr(p, s, "key 'group' %s: \"%s\" is not an IPv4 address", scope_str(&sc),
+			     str);
+		else if (!addr_is_multicast(pol->group))
+			perr(p, s, "key 'group' %s: \"%s\" is not a multicast address "
+			     "(224.0.0.0/4)", scope_str(&sc), str);
+	}
+
+	sources = config_setting_get_member(g, "sources");
+	exclude = config_setting_get_member(g, "exclude");
+	if (sources)
+		parse_sources(p, sources, "sources", &sc, &pol->sources, &pol->n_sources);
+	if (exclude)
+		parse_sources(p, exclude, "exclude", &sc, &pol->exclude, &pol->n_exclude);
+	if (sources && exclude)
+		/* one socket filter per group and interface is INCLUDE or EXCLUDE (RFC 3376) */
+		perr(p, exclude, "keys 'sources' and 'exclude' %s cannot both be set",
+		     scope_str(&sc));
+
+	s = config_setting_get_member(g, "interfaces");
+	if (!s)
+		perr(p, g, "missing key 'interfaces' %s", scope_str(&sc));
+	else
+		parse_interfaces(p, s, &sc, pol);
+
+	s = config_setting_get_member(g, "port");
+	if (s && get_integer_range(p, s, "port", &sc, 1, 65535, &v))
+		pol->port = (uint16_t)v;
+
+	s = config_setting_get_member(g, "action");
+	if (!s)
+		perr(p, g, "missing key 'action' %s", scope_str(&sc));
+	else if (get_string(p, s, "action", &sc, &str)) {
+		enum policy_action a = policy_action_from_string(str);
+
+		if (a < 0)
+			perr(p, s, "key 'action' %s: unknown action \"%s\" (join, relay or log)",
+			     scope_str(&sc), str);
+		else {
+			pol->action = a;
+			have_action = true;
+		}
+	}
+
+	relay = config_setting_get_member(g, "relay");
+	log = config_setting_get_member(g, "log");
+	stall = config_setting_get_member(g, "stall_timeout");
+
+	if (have_action) {
+		switch (pol->action) {
+		case POLICY_ACTION_JOIN:
+			if (relay)
+				perr(p, relay, "key 'relay' %s needs action \"relay\"", scope_str(&sc));
+			if (log)
+				perr(p, log, "key 'log' %s needs action \"log\"", scope_str(&sc));
+			if (stall)
+				/* a join policy receives no data, so it cannot see a stall */
+				perr(p, stall, "key 'stall_timeout' %s needs action \"relay\" or "
+				     "\"log\"", scope_str(&sc));
+			relay = log = stall = NULL;
+			break;
+		case POLICY_ACTION_RELAY:
+			if (!relay)
+				perr(p, g, "missing key 'relay' %s (required for action \"relay\")",
+				     scope_str(&sc));
+			if (log)
+				perr(p, log, "key 'log' %s needs action \"log\"", scope_str(&sc));
+			log = NULL;
+			break;
+		case POLICY_ACTION_LOG:
+			if (relay)
+				perr(p, relay, "key 'relay' %s needs action \"relay\"", scope_str(&sc));
+			relay = NULL;
+			break;
+		case _POLICY_ACTION_MAX:
+		case _POLICY_ACTION_INVALID:
+			assert(!"invalid policy action");
+			break;
+		}
+		if (pol->action != POLICY_ACTION_JOIN && !config_setting_get_member(g, "port"))
+			perr(p, g, "missing key 'port' %s (required for action \"%s\")",
+			     scope_str(&sc), policy_action_to_string(pol->action));
+	}
+
+	if (relay)
+		parse_relay(p, relay, &sc, pol);
+	if (log)
+		parse_log(p, log, &sc, pol);
+	if (stall)
+		get_seconds(p, stall, "stall_timeout", &sc, &pol->stall_timeout_usec);
+	s = config_setting_get_member(g, "rejoin_interval");
+	if (s)
+		get_seconds(p, s, "rejoin_interval", &sc, &pol->rejoin_interval_usec);
+}
+
+static void parse_control(struct parser *p, const config_setting_t *g, struct config *c)
+{
+	static const char *const keys[] = { "path", "group", "mode", NULL };
+	struct scope top = {}, sc = { .what = "control" };
+	const config_setting_t *s;
+	const char *str;
+
+	if (!want_type(p, g, "control", CONFIG_TYPE_GROUP, &top))
+		return;
+	check_keys(p, g, keys, &sc);
+
+	s = config_setting_get_member(g, "path");
+	if (s && get_string(p, s, "path", &sc, &str) &&
+	    check_path(p, s, "path", &sc, str, sizeof(((struct sockaddr_un *)NULL)->sun_path))) {
+		char *d = dup_or_oom(p, str);
+
+		if (d) {
+			free(c->control.path);
+			c->control.path = d;
+		}
+	}
+
+	s = config_setting_get_member(g, "group");
+	if (s && get_string(p, s, "group", &sc, &str)) {
+		/* resolved by the daemon at startup; here only what no group name can be */
+		if (!*str || strlen(str) > 32 || strpbrk(str, ":/ \t\n"))
+			perr(p, s, "key 'group' %s: \"%s\" is not a valid group name",
+			     scope_str(&sc), str);
+		else
+			c->control.group = dup_or_oom(p, str);
+	}
+
+	s = config_setting_get_member(g, "mode");
+	if (s) {
+		if (config_setting_type(s) == CONFIG_TYPE_INT ||
+		    config_setting_type(s) == CONFIG_TYPE_INT64)
+			/* libconfig reads 0666 as decimal 666: insist on a string */
+			perr(p, s, "key 'mode' %s must be an octal string such as \"0660\", "
+			     "not an integer", scope_str(&sc));
+		else if (get_string(p, s, "mode", &sc, &str)) {
+			size_t n = strlen(str);
+			unsigned long m;
+
+			if (n < 1 || n > 5 || strspn(str, "01234567") != n)
+				perr(p, s, "key 'mode' %s: \"%s\" is not an octal mode such as "
+				     "\"0660\"", scope_str(&sc), str);
+			else {
+				m = strtoul(str, NULL, 8);
+				if (m & ~0777ul)
+					perr(p, s, "key 'mode' %s: \"%s\": only permission bits "
+					     "(0777) apply to a socket", scope_str(&sc), str);
+				else
+					c->control.mode = (mode_t)m;
+			}
+		}
+	}
+}
+
+static int policy_ptr_compare(const void *a, const void *b)
+{
+	const struct policy *x = *(const struct policy *const *)a;
+	const struct policy *y = *(const struct policy *const *)b;
+	int r = strcmp(x->name, y->name);
+
+	if (r != 0)
+		return r;
+	return (x > y) - (x < y); /* stable: file order within one name */
+}
+
+/* Sorted rather than compared pairwise: thousands of policies are a supported case. */
+static void check_duplicate_names(struct parser *p, const struct config *c)
+{
+	_cleanup_free_ const struct policy **v = NULL;
+	_cleanup_free_ const struct policy **first = NULL;
+	size_t n = 0;
+
+	v = calloc(c->n_policies, sizeof(*v));
+	first = calloc(c->n_policies, sizeof(*first));
+	if (!v || !first) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (c->policies[i].name)
+			v[n++] = &c->policies[i];
+	qsort(v, n, sizeof(*v), policy_ptr_compare);
+	for (size_t i = 1, run = 0; i < n; i++) {
+		if (!streq(v[i]->name, v[run]->name)) {
+			run = i;
+			continue;
+		}
+		first[v[i] - c->policies] = v[run];
+	}
+	/* reported in file order */
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (first[i])
+			parser_error(p, c->policies[i].line,
+				     "duplicate policy name '%s' (first defined at line %d)",
+				     c->policies[i].name, first[i]->line);
+}
+
+static void parse_root(struct parser *p, const config_setting_t *root, struct config *c)
+{
+	static const char *const keys[] = { "control", "log",      "state_dir",
+					    "rcvbuf",  "policies", NULL };
+	struct scope top = {}, logsc = { .what = "log" };
+	const config_setting_t *s;
+	const char *str;
+	long long v;
+	int n;
+
+	check_keys(p, root, keys, &top);
+
+	s = config_setting_get_member(root, "control");
+	if (s)
+		parse_control(p, s, c);
+
+	s = config_setting_get_member(root, "log");
+	if (s && want_type(p, s, "log", CONFIG_TYPE_GROUP, &top)) {
+		static const char *const log_keys[] = { "level", NULL };
+		const config_setting_t *l;
+
+		check_keys(p, s, log_keys, &logsc);
+		l = config_setting_get_member(s, "level");
+		if (l && get_string(p, l, "level", &logsc, &str)) {
+			int level = config_log_level_from_string(str);
+
+			if (level < 0)
+				perr(p, l, "key 'level' %s: unknown level \"%s\" (emerg, alert, "
+				     "crit, err, warning, notice, info, debug)", scope_str(&logsc),
+				     str);
+			else
+				c->log.level = level;
+		}
+	}
+
+	s = config_setting_get_member(root, "state_dir");
+	if (s && get_string(p, s, "state_dir", &top, &str) &&
+	    check_path(p, s, "state_dir", &top, str, PATH_MAX)) {
+		char *d = dup_or_oom(p, str);
+
+		if (d) {
+			free(c->state_dir);
+			c->state_dir = d;
+		}
+	}
+
+	s = config_setting_get_member(root, "rcvbuf");
+	/* the kernel doubles the value and caps it at net.core.rmem_max (socket(7)) */
+	if (s && get_integer_range(p, s, "rcvbuf", &top, 4096, INT_MAX / 2, &v))
+		c->rcvbuf = (int)v;
+
+	s = config_setting_get_member(root, "policies");
+	if (!s || !want_type(p, s, "policies", CONFIG_TYPE_LIST, &top))
+		return;
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_POLICIES) {
+		perr(p, s, "key 'policies' has %d entries, more than the limit of %d", n,
+		     CONFIG_MAX_POLICIES);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->policies = calloc((size_t)n, sizeof(struct policy));
+	if (!c->policies) {
+		p->oom = true;
+		return;
+	}
+	c->n_policies = (size_t)n;
+	for (int i = 0; i < n; i++)
+		parse_policy(p, config_setting_get_elem(s, (unsigned)i), i, &c->policies[i]);
+	check_duplicate_names(p, c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void policy_done(struct policy *p)
+{
+	free(p->name);
+	free(p->sources);
+	free(p->exclude);
+	for (size_t i = 0; i < p->n_interfaces; i++)
+		free(p->interfaces[i]);
+	free(p->interfaces);
+	free(p->log.pcap_path);
+}
+
+struct config *config_free(struct config *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n_policies; i++)
+		policy_done(&c->policies[i]);
+	free(c->policies);
+	free(c->path);
+	free(c->control.path);
+	free(c->control.group);
+	free(c->state_dir);
+	free(c);
+	return NULL;
+}
+
+void config_freep(struct config **c)
+{
+	config_free(*c);
+}
+
+static void config_destroyp(config_t **cfg)
+{
+	if (*cfg)
+		config_destroy(*cfg);
+}
+
+static void parser_done(struct parser *p)
+{
+	if (p->out)
+		fclose(p->out);
+	free(p->text);
+}
+
+static int config_new(const char *name, struct config **ret)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->path = strdup(name);
+	c->control.path = strdup(CONFIG_DEFAULT_CONTROL_PATH);
+	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
+	if (!c->path || !c->control.path || !c->state_dir)
+		return -ENOMEM;
+	c->control.mode = 0666;
+	c->log.level = LOG_INFO;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* Hands the collected messages to the caller: one "file:line: message" per line. */
+static int parser_finish(struct parser *p, char **ret_errors)
+{
+	if (p->n_errors > CONFIG_ERRORS_MAX)
+		fprintf(p->out, "%s: %u more errors not shown\n", p->name,
+			p->n_errors - CONFIG_ERRORS_MAX);
+	if (fclose(TAKE_PTR(p->out)) != 0)
+		return -ENOMEM;
+	if (ret_errors)
+		*ret_errors = TAKE_PTR(p->text);
+	return 0;
+}
+
+/* Reads text or stream (exactly one is non-NULL) under the name shown in messages. */
+static int config_parse(const char *text, FILE *stream, const char *name, struct config **ret,
+			char **ret_errors)
+{
+	config_t storage;
+	_cleanup_(config_destroyp) config_t *cfg = NULL;
+	_cleanup_(config_freep) struct config *c = NULL;
+	_cleanup_(parser_done) struct parser p = { .name = name };
+	int ok, r;
+
+	assert(name);
+	assert(ret);
+
+	p.out = open_memstream(&p.text, &p.size);
+	if (!p.out)
+		return -ENOMEM;
+
+	r = config_new(name, &c);
+	if (r < 0)
+		return r;
+
+	config_init(&storage);
+	cfg = &storage;
+	ok = text ? config_read_string(cfg, text) : config_read(cfg, stream);
+	if (!ok) {
+		const char *file = config_error_file(cfg);
+
+		/* an @include names its own file; a syntax error is libconfig's own words */
+		if (file)
+			fprintf(p.out, "%s:%d: %s\n", file, config_error_line(cfg),
+				config_error_text(cfg));
+		else
+			parser_error(&p, config_error_line(cfg), "%s", config_error_text(cfg));
+		r = parser_finish(&p, ret_errors);
+		return r < 0 ? r : -EINVAL;
+	}
+
+	parse_root(&p, config_root_setting(cfg), c);
+	if (p.oom)
+		return -ENOMEM;
+	if (p.n_errors > 0) {
+		r = parser_finish(&p, ret_errors);
+		return r < 0 ? r : -EINVAL;
+	}
+
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+int config_parse_string(const char *text, const char *name, struct config **ret,
+			char **ret_errors)
+{
+	assert(text);
+	return config_parse(text, NULL, name ?: "<string>", ret, ret_errors);
+}
+
+/* Stores "path: message" for an error without a line: the file itself is the problem. */
+static int file_error(const char *path, int r, const char *what, char **ret_errors)
+{
+	if (ret_errors && asprintf(ret_errors, "%s: %s: %s\n", path, what, strerror(-r)) < 0)
+		*ret_errors = NULL;
+	return r;
+}
+
+int config_parse_file(const char *path, struct config **ret, char **ret_errors)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	struct stat st;
+
+	assert(path);
+	assert(ret);
+
+	f = fopen(path, "re");
+	if (!f)
+		return file_error(path, -errno, "cannot open", ret_errors);
+	if (fstat(fileno(f), &st) < 0)
+		return file_error(path, -errno, "cannot stat", ret_errors);
+	if (S_ISDIR(st.st_mode))
+		return file_error(path, -EISDIR, "cannot read", ret_errors);
+	if (!S_ISREG(st.st_mode))
+		return file_error(path, -EINVAL, "not a regular file", ret_errors);
+	if ((uint64_t)st.st_size > CONFIG_FILE_MAX)
+		return file_error(path, -EFBIG, "larger than 16 MiB", ret_errors);
+
+	return config_parse(NULL, f, path, ret, ret_errors);
+}
+
+const struct policy *config_find_policy(const struct config *c, const char *name)
+{
+	assert(c);
+
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (c->policies[i].name && streq(c->policies[i].name, name))
+			return &c->policies[i];
+	return NULL;
+}
+
+bool policy_matches_interface(const struct policy *p, const char *ifname)
+{
+	assert(p);
+
+	if (!ifname)
+		return false;
+	for (size_t i = 0; i < p->n_interfaces; i++)
+		if (fnmatch(p->interfaces[i], ifname, 0) == 0)
+			return true;
+	return false;
+}
