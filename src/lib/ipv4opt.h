@@ -288,7 +288,7 @@ struct ipv4opt_header {
 	int tos;
 	int total_len;      /* header + payload, host order */
 	int id;
-	int flags;          /* IPV4OPT_FLAG_* */
+	int flags;          /* IPV4OPT_FLAG_*; the reserved bit, if set, reads as 0x4 */
 	int frag_off;       /* in 8-byte units */
 	int ttl;
 	int protocol;
@@ -299,40 +299,61 @@ struct ipv4opt_header {
 	size_t options_len; /* multiple of 4, at most 40 */
 };
 
-/* Parses an IPv4 header from b. Errors: -IPV4OPT_E_HEADER_SHORT, _VERSION, _LENGTH,
- * _TOTAL_LENGTH. Values are host order. */
+/* Parses the IPv4 header at the start of the n bytes at b (wire order, as Linux raw sockets
+ * deliver it) into host-order fields; options are copied. Checked in this order:
+ * -IPV4OPT_E_HEADER_SHORT (n < 20), -IPV4OPT_E_HEADER_VERSION (not 4),
+ * -IPV4OPT_E_HEADER_LENGTH (IHL < 5), -IPV4OPT_E_HEADER_SHORT (n < IHL * 4),
+ * -IPV4OPT_E_HEADER_TOTAL_LENGTH (total length < IHL * 4). A total length beyond n is
+ * accepted (a read may be cut short). The checksum is reported, not verified:
+ * ipv4opt_checksum(b, h.len) == 0 verifies it. */
 int ipv4opt_header_parse(const void *b, size_t n, struct ipv4opt_header *ret_h);
 
 /* Writes h to buf in wire order, computing the header checksum (len and version are derived
- * from options_len). Stores the length written. -IPV4OPT_E_BUFFER_TOO_SMALL,
- * -IPV4OPT_E_HEADER_LENGTH (options_len not a multiple of 4 or above 40). */
+ * from options_len; h->checksum is ignored). Stores the length written in *ret_len (may be
+ * NULL). -IPV4OPT_E_HEADER_LENGTH (options_len not a multiple of 4 or above 40), -EINVAL (a
+ * field wider than its wire slot, e.g. ttl > 255, flags > 7, frag_off > 0x1fff),
+ * -IPV4OPT_E_BUFFER_TOO_SMALL (len < 20 + options_len). */
 int ipv4opt_header_marshal(const struct ipv4opt_header *h, void *buf, size_t len,
 			   size_t *ret_len);
 
-/* RFC 1071 Internet checksum of n bytes. */
+/* RFC 1071 Internet checksum of n bytes (an odd last byte is zero-padded), as the value to
+ * store big-endian: the checksum field of a marshalled header is b[10] << 8 | b[11]. */
 uint16_t ipv4opt_checksum(const void *b, size_t n);
 
+/* IP_HDRINCL: writes on the raw socket carry their own IPv4 header (always on for IPPROTO_RAW
+ * sockets). Setting it on a non-raw socket is -ENOPROTOOPT. */
 int ipv4opt_get_hdrincl(int fd, bool *ret_on);
 int ipv4opt_set_hdrincl(int fd, bool on);
 
 /* Reads one packet from a raw socket: the IPv4 header is parsed into ret_h, the payload is
- * left in buf at *ret_payload_off with *ret_payload_len bytes. ret_cm may be NULL. */
+ * left in buf at *ret_payload_off with *ret_payload_len bytes. ret_cm may be NULL; the output
+ * pointers other than ret_h may be NULL. Returns the number of bytes stored in buf. A packet
+ * longer than len is cut to len bytes: ret_h->total_len above the return value tells.
+ * -errno from recvmsg (-EAGAIN on a timeout), the parse errors of ipv4opt_header_parse()
+ * (the packet is consumed), -IPV4OPT_E_CMSG_SHORT. */
 int ipv4opt_raw_recv(int fd, void *buf, size_t len, struct ipv4opt_header *ret_h,
 		     size_t *ret_payload_off, size_t *ret_payload_len, struct ipv4opt_cm *ret_cm);
 
 /* Writes header + payload on an IP_HDRINCL socket (destination taken from h->dst) with
- * control data cm (may be NULL). total_len and checksum are filled in. */
+ * control data cm (may be NULL; e.g. IPV4OPT_CM_IFINDEX picks the egress of a multicast
+ * packet). total_len and checksum are filled in. Returns the number of bytes sent (header +
+ * payload). -EMSGSIZE past 65535 bytes, the errors of ipv4opt_header_marshal() and
+ * ipv4opt_cm_marshal(), -errno from sendmsg. Linux fills in an ID of 0 and a source of
+ * 0.0.0.0, and always recomputes total length and checksum (raw(7)). */
 int ipv4opt_raw_send(int fd, const struct ipv4opt_header *h, const void *payload, size_t n,
 		     const struct ipv4opt_cm *cm);
 
 /* ---------------------------------------------------------------------------------------- */
 /* ICMP                                                                                      */
 
-/* Returns the RFC 792 name of an ICMP type ("echo reply", "destination unreachable", ...),
- * or NULL for an unassigned type. */
+/* Returns the RFC 792 (and later IANA) name of an ICMP type ("echo reply", "destination
+ * unreachable", ..., "photuris", "extended echo request"), or NULL for an unassigned or
+ * deprecated type. */
 const char *ipv4opt_icmp_type_to_string(int type);
 
-/* ICMP_FILTER on raw ICMP sockets: a set bit blocks that type (types 0-31). */
+/* ICMP_FILTER on raw ICMP sockets: a set bit blocks that type (types 0-31). The kernel always
+ * delivers types 32 and above: accept() and block() ignore them and will_block() returns
+ * false for them. get/set: -EOPNOTSUPP on a raw socket of another protocol. */
 struct ipv4opt_icmp_filter {
 	uint32_t data;
 };
@@ -347,7 +368,11 @@ int ipv4opt_set_icmp_filter(int fd, const struct ipv4opt_icmp_filter *f);
 /* ---------------------------------------------------------------------------------------- */
 /* Classic BPF                                                                               */
 
+/* Attaches a classic BPF program of n instructions (SO_ATTACH_FILTER), replacing any previous
+ * one; offset 0 is the IPv4 header on a raw socket, the UDP header on a UDP socket. -EINVAL for
+ * n == 0, n > BPF_MAXINSNS or a program the kernel refuses. */
 int ipv4opt_attach_filter(int fd, const struct sock_filter *prog, size_t n);
+/* Removes the socket's filter (SO_DETACH_FILTER). -ENOENT when none is attached. */
 int ipv4opt_detach_filter(int fd);
 
 /* ---------------------------------------------------------------------------------------- */
