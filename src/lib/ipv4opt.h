@@ -139,7 +139,8 @@ int ipv4opt_get_source_filter(int fd, int ifindex, struct in_addr group,
 
 /* Replaces the group's filter mode and source list in one call (INCLUDE with no sources
  * leaves the group). Returns 0 or -errno: -ENOBUFS above net.ipv4.igmp_max_msf sources,
- * -EADDRNOTAVAIL if the socket has not joined the group, -EINVAL for a bad mode;
+ * -EINVAL if the socket has not joined the group (net/ipv4/igmp.c, ip_mc_msfilter()) or for a
+ * bad mode;
  * -IPV4OPT_E_NOT_MULTICAST. Allocates a temporary buffer above 16 sources. */
 int ipv4opt_set_source_filter(int fd, int ifindex, struct in_addr group,
 			      enum ipv4opt_filter_mode mode, const struct in_addr *sources,
@@ -182,7 +183,9 @@ int ipv4opt_set_reuse_addr(int fd, bool on);
 int ipv4opt_set_reuse_port(int fd, bool on);
 
 /* Kernel receive-queue drop counter in each datagram's control data (SO_RXQ_OVFL), read as
- * IPV4OPT_CM_RXQ_OVFL. Returns 0 or -errno. */
+ * IPV4OPT_CM_RXQ_OVFL. The kernel stamps the count when a datagram is queued and sends it only
+ * when it is above zero: no IPV4OPT_CM_RXQ_OVFL in cm.flags means no drop yet. Returns 0 or
+ * -errno. */
 int ipv4opt_set_rxq_ovfl(int fd, bool on);
 
 /* ---------------------------------------------------------------------------------------- */

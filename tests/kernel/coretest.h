@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Helpers shared by the kernel tests of unicast/multicast options, control messages, listeners
+ * and batch I/O: UDP sockets in the lab with receive timeouts, addresses, draining. */
+#ifndef IPV4OPT_CORETEST_H
+#define IPV4OPT_CORETEST_H
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ipv4opt.h"
+#include "lab.h"
+
+/* Time a datagram that should arrive may take, and time waited to show one does not. */
+#define ARRIVE_MS 1000
+#define ABSENT_MS 150
+
+static inline void ct_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+static inline struct sockaddr_in ct_sin(const char *addr, uint16_t port)
+{
+	return (struct sockaddr_in){
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr = lab_addr(addr),
+	};
+}
+
+static inline const char *ct_ntoa(struct in_addr a)
+{
+	static __thread char buf[4][INET_ADDRSTRLEN];
+	static __thread unsigned i;
+	char *b = buf[i++ % 4];
+
+	return inet_ntop(AF_INET, &a, b, INET_ADDRSTRLEN);
+}
+
+/* A socket of type/protocol in ns with a receive timeout; fails the test if it cannot be made. */
+static inline int ct_socket(enum lab_ns ns, int type, int protocol)
+{
+	int fd = lab_socket(ns, AF_INET, type, protocol);
+
+	ck_assert_msg(fd >= 0, "socket(%d, %d) in lab: %s", type, protocol, strerror(-fd));
+	ct_timeout(fd, ARRIVE_MS);
+	return fd;
+}
+
+/* A UDP socket in ns bound to addr:port (addr NULL: wildcard), optionally with SO_REUSEADDR. */
+static inline int ct_udp(enum lab_ns ns, const char *addr, uint16_t port, bool reuse)
+{
+	int fd = ct_socket(ns, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = ct_sin(addr ? addr : "0.0.0.0", port);
+
+	if (reuse)
+		ck_assert_int_eq(ipv4opt_set_reuse_addr(fd, true), 0);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0, "bind %s:%u: %m",
+		      addr ? addr : "0.0.0.0", port);
+	return fd;
+}
+
+static inline uint16_t ct_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	return ntohs(sin.sin_port);
+}
+
+/* Sends the text s to addr:port from fd (with cm, may be NULL), checking it all went. */
+static inline void ct_send(int fd, const char *s, const char *addr, uint16_t port,
+			   const struct ipv4opt_cm *cm)
+{
+	struct sockaddr_in to = ct_sin(addr, port);
+	ssize_t n = ipv4opt_sendmsg(fd, s, strlen(s), 0, &to, cm);
+
+	ck_assert_msg(n == (ssize_t)strlen(s), "sendmsg to %s:%u: %s", addr, port,
+		      n < 0 ? ipv4opt_strerror((int)n) : "short");
+}
+
+/* Receives one datagram as a NUL-terminated string; returns its length or -errno. */
+static inline ssize_t ct_recv(int fd, char *buf, size_t len, struct sockaddr_in *from,
+			      struct ipv4opt_cm *cm)
+{
+	ssize_t n = ipv4opt_recvmsg(fd, buf, len - 1, 0, from, cm, NULL);
+
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* Receives one datagram that must arrive and must equal want. */
+static inline void ct_expect(int fd, const char *want, struct sockaddr_in *from,
+			     struct ipv4opt_cm *cm)
+{
+	char buf[256];
+	ssize_t n = ct_recv(fd, buf, sizeof(buf), from, cm);
+
+	ck_assert_msg(n >= 0, "expected \"%s\": %s", want, ipv4opt_strerror((int)n));
+	ck_assert_str_eq(buf, want);
+}
+
+/* Asserts that nothing arrives within ABSENT_MS (the socket's timeout is restored). */
+static inline void ct_expect_none(int fd)
+{
+	char buf[256];
+	ssize_t n;
+
+	ct_timeout(fd, ABSENT_MS);
+	n = ct_recv(fd, buf, sizeof(buf), NULL, NULL);
+	ct_timeout(fd, ARRIVE_MS);
+	ck_assert_msg(n == -EAGAIN, "unexpected datagram \"%s\" (%zd)", n >= 0 ? buf : "", n);
+}
+
+/* Reads every datagram waiting (or arriving within ABSENT_MS); returns how many. */
+static inline int ct_drain(int fd)
+{
+	char buf[2048];
+	int count = 0;
+
+	ct_timeout(fd, ABSENT_MS);
+	while (ipv4opt_recvmsg(fd, buf, sizeof(buf), 0, NULL, NULL, NULL) >= 0)
+		count++;
+	ct_timeout(fd, ARRIVE_MS);
+	return count;
+}
+
+/* Reads an integer sysctl file inside ns (net.* sysctls are per network namespace). */
+static inline int ct_sysctl_get(enum lab_ns ns, const char *path)
+{
+	char buf[64] = "";
+	int fd, v = -1;
+	ssize_t n;
+
+	lab_enter(ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	lab_leave();
+	ck_assert_msg(fd >= 0, "open %s: %m", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(sscanf(buf, "%d", &v), 1);
+	return v;
+}
+
+static inline void ct_sysctl_set(enum lab_ns ns, const char *path, int v)
+{
+	char buf[32];
+	int fd, len;
+
+	lab_enter(ns);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	lab_leave();
+	ck_assert_msg(fd >= 0, "open %s: %m", path);
+	len = snprintf(buf, sizeof(buf), "%d\n", v);
+	ck_assert_int_eq(write(fd, buf, (size_t)len), len);
+	close(fd);
+	ck_assert_int_eq(ct_sysctl_get(ns, path), v);
+}
+
+/* Builds the lab once in the parent, then runs each test in a child of its own (Check's fork
+ * mode): the children share the lab, and a failing test cannot take the others with it. */
+static inline int ct_run(Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	lab_require_root();
+	lab_get();
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
