@@ -612,8 +612,8 @@ void members_refresh_link(struct members *m, int ifindex)
 	for (struct member *mb = m->head; mb; mb = mb->next) {
 		if (mb->n_holds == 0 || mb->ifindex != ifindex || mb->n_sources == 0)
 			continue;
+		member_log(m, LOG_DEBUG, 0, mb, "Restoring the source filter of");
 		member_release(m, mb);
-		mb->state = _MEMBER_STATE_INVALID; /* log the rejoin */
 		member_apply(m, mb);
 	}
 }

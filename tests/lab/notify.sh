@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The systemd notify protocol as systemd v252 reads it (Type=notify): READY=1 after the first
+# reconcile, STATUS= with counts, RELOADING=1 + MONOTONIC_USEC= then READY=1 around a reload,
+# WATCHDOG=1 pings from the event loop when WATCHDOG_USEC is set, STOPPING=1 on SIGTERM.
+# Also `ipv4optd --test-config`: exit status and file:line messages.
+. "$(dirname "$0")/lib.sh"
+
+lab_ns d
+lab_ns peer
+lab_veth d lab0 peer p0
+conf=$LAB_TMP/ipv4optd.conf
+cat >"$conf" <<CONF
+policies = ( { name = "tv"; group = "239.1.1.1"; interfaces = [ "lab0", "absent0" ]; action = "join"; } );
+CONF
+
+# --test-config
+out=$("$IPV4OPTD" --test-config -f "$conf" 2>&1); rc=$?
+check "--test-config on a valid file: exit 0" [ "$rc" -eq 0 ]
+check "--test-config on a valid file: says OK" grep -q "OK" <<<"$out"
+printf 'policies = (\n  { name = "x"; group = "239.1.1.300"; interfaces = [ "lab0" ]; action = "join"; }\n);\n' >"$LAB_TMP/bad.conf"
+out=$("$IPV4OPTD" --test-config -f "$LAB_TMP/bad.conf" 2>&1); rc=$?
+check "--test-config on an invalid file: exit non-zero" [ "$rc" -ne 0 ]
+check "--test-config: the message names file:line" grep -q "$LAB_TMP/bad.conf:2: " <<<"$out"
+out=$("$IPV4OPTD" --test-config -f "$LAB_TMP/nonexistent.conf" 2>&1); rc=$?
+check "--test-config on a missing file: exit non-zero" [ "$rc" -ne 0 ]
+out=$("$IPV4OPTD" --bogus 2>&1); rc=$?
+check "unknown option: exit 2" [ "$rc" -eq 2 ]
+
+# The notify socket, as systemd would listen on it.
+notify=$LAB_TMP/notify.sock
+socat -u "UNIX-RECV:$notify" "OPEN:$LAB_TMP/notify.log,creat,append" 2>/dev/null &
+LAB_PIDS+=("$!")
+lab_wait 2 test -S "$notify"
+NOTIFY_SOCKET=$notify WATCHDOG_USEC=200000 lab_daemon_start d "$conf"
+check "READY=1 after the first reconcile" lab_wait 2 grep -q "READY=1" "$LAB_TMP/notify.log"
+check "STATUS= with counts" grep -q "STATUS=1 joined, 1 waiting, 0 failed" "$LAB_TMP/notify.log"
+check "WATCHDOG=1 pings" lab_wait 2 grep -q "WATCHDOG=1" "$LAB_TMP/notify.log"
+
+: >"$LAB_TMP/notify.log"
+kill -HUP "$DAEMON_PID"
+check "RELOADING=1 on SIGHUP" lab_wait 2 grep -q "RELOADING=1" "$LAB_TMP/notify.log"
+check "MONOTONIC_USEC= with it" grep -q "MONOTONIC_USEC=[0-9]" "$LAB_TMP/notify.log"
+check "READY=1 after the reload" lab_wait 2 grep -q "READY=1" "$LAB_TMP/notify.log"
+
+# Idle: no CPU while nothing happens (the watchdog aside, which wakes every 100 ms here).
+t0=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
+sleep 1
+t1=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
+check "idle for 1 s: at most 1 tick of CPU ($((t1 - t0)))" [ $((t1 - t0)) -le 1 ]
+
+: >"$LAB_TMP/notify.log"
+lab_daemon_stop
+check "STOPPING=1 on SIGTERM" grep -q "STOPPING=1" "$LAB_TMP/notify.log"
+lab_done
