@@ -305,6 +305,67 @@ START_TEST(test_marshal_too_small)
 }
 END_TEST
 
+/* control_test.go: TestControlMessageParseWithFuzz. Random bytes, and random sequences of
+ * plausible headers with lying lengths, each in a heap block of exactly its size (so a read
+ * past the end is caught under the sanitizers): parse returns 0 or -IPV4OPT_E_CMSG_SHORT. */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: a fixed seed, the same sequence on every run and machine */
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+START_TEST(test_parse_random)
+{
+	static const int types[] = { IP_TTL, IP_TOS, IP_PKTINFO, SO_RXQ_OVFL, IP_RECVERR, 0 };
+	int ok = 0, bad = 0;
+
+	for (int iter = 0; iter < 200000; iter++) {
+		size_t len = rnd() % 200;
+		uint8_t *b = malloc(len ? len : 1);
+		struct ipv4opt_cm cm;
+		int r;
+
+		if (iter % 2 == 0) {
+			for (size_t i = 0; i < len; i++)
+				b[i] = (uint8_t)rnd();
+		} else {
+			/* Headers at the right places with lengths near the right ones. */
+			size_t off = 0;
+
+			memset(b, 0, len);
+			while (off + sizeof(struct cmsghdr) <= len) {
+				struct cmsghdr h = {
+					.cmsg_level = rnd() % 3 == 0 ? SOL_SOCKET : IPPROTO_IP,
+					.cmsg_type = types[rnd() % 6],
+				};
+				size_t dlen = rnd() % 24;
+
+				h.cmsg_len = rnd() % 16 == 0 ? rnd() : CMSG_LEN(dlen);
+				memcpy(b + off, &h, sizeof(h));
+				for (size_t i = off + sizeof(h); i < len && i < off + CMSG_LEN(dlen); i++)
+					b[i] = (uint8_t)rnd();
+				off += CMSG_SPACE(dlen);
+			}
+		}
+		r = ipv4opt_cm_parse(b, len, &cm);
+		ck_assert_msg(r == 0 || r == -IPV4OPT_E_CMSG_SHORT, "iteration %d: %d", iter, r);
+		if (r == 0)
+			ok++;
+		else
+			bad++;
+		free(b);
+	}
+	/* Both outcomes were exercised. */
+	ck_assert_int_gt(ok, 1000);
+	ck_assert_int_gt(bad, 1000);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cm");
@@ -322,6 +383,7 @@ int main(void)
 	tcase_add_test(tc, test_space);
 	tcase_add_test(tc, test_marshal_round_trip);
 	tcase_add_test(tc, test_marshal_too_small);
+	tcase_add_test(tc, test_parse_random);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
