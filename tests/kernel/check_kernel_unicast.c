@@ -142,6 +142,11 @@ START_TEST(test_udp_read_write_cm)
 	ct_expect(rcv, "ttl again", NULL, &cm);
 	ck_assert_uint_eq(cm.flags, IPV4OPT_CM_TTL);
 	ck_assert_int_eq(cm.ttl, 64);
+	/* The socket's TTL (IP_TTL) on the wire. */
+	ck_assert_int_eq(ipv4opt_set_ttl(snd, 33), 0);
+	ct_send(snd, "ttl 33", "10.201.1.2", PORT, NULL);
+	ct_expect(rcv, "ttl 33", NULL, &cm);
+	ck_assert_int_eq(cm.ttl, 33);
 	ck_assert_int_eq(ipv4opt_set_control_message(rcv, 1u << 10, true), -EINVAL);
 	close(rcv);
 	close(snd);
