@@ -38,8 +38,8 @@ lab_wait 3 bash -c "ip -n $LAB_ID-d link show lab0 | grep -q LOWER_UP"
 lab_exec d "$LAB_TMP/ssm-join" lab0 232.1.1.1 10.77.1.5 5000 2 >"$LAB_TMP/out" 2>&1 &
 pid=$!
 LAB_PIDS+=("$pid")
-check "(S,G) in /proc/net/mcfilter" \
-	lab_wait 3 bash -c "[ \"\$(mcfilter_mode d lab0 232.1.1.1 10.77.1.5)\" = include ]"
+ssm_held() { [ "$(mcfilter_mode d lab0 232.1.1.1 10.77.1.5)" = include ]; }
+check "(S,G) in /proc/net/mcfilter" lab_wait 3 ssm_held
 lab_send src 10.77.1.6 232.1.1.1 5000 3
 lab_send src 10.77.1.5 232.1.1.1 5000 1; sleep 0.1; lab_send src 10.77.1.5 232.1.1.1 5000 1
 for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
