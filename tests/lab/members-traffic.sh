@@ -67,4 +67,10 @@ lab_send src 10.77.1.6 239.9.9.9 5002 20
 sleep 0.3
 check "exclude: the excluded source does not" [ "$(lab_recv_count 5002)" -eq "$before" ]
 
+# The sockets that hold `join` memberships are never bound to a port: the kernel has nowhere
+# to queue a datagram for them (ss lists only bound UDP sockets; the daemon has none here).
+n_sock=$(find "/proc/$DAEMON_PID/fd" -lname 'socket:*' | wc -l)
+check "the daemon holds its groups on sockets ($n_sock open)" [ "$n_sock" -ge 2 ]
+check "none of them is bound to a port, so none receives data" \
+	bash -c "! ip netns exec $LAB_ID-d ss -uanp | grep -q 'pid=$DAEMON_PID,'"
 lab_done
