@@ -211,8 +211,18 @@ check() {
 	fi
 }
 
-# lab_done: summary line and exit status.
+# lab_done: stops a daemon still running (SIGTERM: it must exit 0), fails on any sanitizer
+# report in its log, prints the summary line and exits with the status.
 lab_done() {
+	if [ -n "${DAEMON_PID:-}" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -TERM "$DAEMON_PID"
+		wait "$DAEMON_PID"
+		check "daemon exits 0 on SIGTERM" [ $? -eq 0 ]
+	fi
+	if [ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ]; then
+		check "no sanitizer report in the daemon's log" \
+			bash -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$DAEMON_LOG'"
+	fi
 	if [ "$LAB_FAILED" -gt 0 ]; then
 		echo "$((LAB_CHECKS - LAB_FAILED)) passed, $LAB_FAILED failed"
 		[ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ] && { echo "--- daemon log"; tail -50 "$DAEMON_LOG"; }
