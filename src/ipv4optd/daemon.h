@@ -13,6 +13,7 @@
 #include "config.h"
 #include "links.h"
 #include "members.h"
+#include "relay.h"
 
 struct daemon_options {
 	const char *config_path;
@@ -29,6 +30,7 @@ struct daemon {
 	struct config *config;
 	struct links *links;
 	struct members *members;
+	struct relay *relay;        /* data path of relay and log policies */
 	uint64_t start_usec;        /* CLOCK_MONOTONIC */
 	uint64_t reloads;
 	uint64_t reload_failures;

@@ -50,6 +50,7 @@ struct members {
 	struct runtime_join *runtime;
 	size_t n_runtime;
 	int log_level;
+	uint64_t generation;           /* bumped whenever a socket gains or loses a membership */
 };
 
 static const char *const state_names[_MEMBER_STATE_MAX] = {
@@ -178,6 +179,7 @@ static void msock_add_entry(struct msock *s, struct in_addr group, int ifindex)
 
 static void msock_del_entry(struct members *m, struct msock *s, struct in_addr group, int ifindex)
 {
+	m->generation++;
 	for (unsigned i = 0; i < s->n; i++)
 		if (s->entries[i].group.s_addr == group.s_addr && s->entries[i].ifindex == ifindex) {
 			s->entries[i] = s->entries[--s->n];
@@ -334,6 +336,7 @@ static int member_join(struct members *m, struct member *mb, int ifindex)
 			goto fail;
 		}
 		msock_add_entry(s, mb->group, ifindex);
+		m->generation++;
 		mb->holds[mb->n_holds++] = s;
 	}
 	mb->joins++;
@@ -616,6 +619,34 @@ void members_refresh_link(struct members *m, int ifindex)
 		member_release(m, mb);
 		member_apply(m, mb);
 	}
+}
+
+int members_rejoin_policy(struct members *m, const char *policy)
+{
+	int n = 0;
+
+	for (struct member *mb = m->head; mb; mb = mb->next) {
+		if (mb->origin != MEMBER_ORIGIN_CONFIG || !streq(mb->policy, policy))
+			continue;
+		if (mb->n_holds == 0 && mb->state != MEMBER_STATE_FAILED)
+			continue; /* waiting for its interface: nothing to rejoin */
+		/* Left and joined at once, the kernel sends a fresh state-change report (the
+		 * leave folds into it): what a snooping switch that lost the entry needs. */
+		member_release(m, mb);
+		member_apply(m, mb);
+		n++;
+	}
+	return n;
+}
+
+int member_hold_fd(const struct member *mb, size_t i)
+{
+	return i < mb->n_holds ? mb->holds[i]->fd : -EINVAL;
+}
+
+uint64_t members_generation(const struct members *m)
+{
+	return m->generation;
 }
 
 void members_leave_all(struct members *m)

@@ -98,6 +98,16 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
  * daemon restores them when the link comes back up. */
 void members_refresh_link(struct members *m, int ifindex);
 
+/* Leaves and joins again the memberships of config policy `policy` (stall recovery, periodic
+ * rejoin; failed ones are retried). Returns how many were rejoined. */
+int members_rejoin_policy(struct members *m, const char *policy);
+
+/* The data path's view of the pools: the fd of the socket that holds chunk i of a joined
+ * member (-EINVAL past n_holds), and a counter that changes whenever a socket gains or loses
+ * a membership (the data path rebuilds its per-socket map when it moves). */
+int member_hold_fd(const struct member *mb, size_t i);
+uint64_t members_generation(const struct members *m);
+
 /* Leaves everything and closes every socket (shutdown). */
 void members_leave_all(struct members *m);
 

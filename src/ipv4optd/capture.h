@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * capture: the records of log policies. One record per datagram (time, source, destination,
+ * interface, TTL, TOS, length), either to the journal at most rate_limit per second with a
+ * summary of what was suppressed, or to a pcap file (LINKTYPE_RAW: each datagram behind an
+ * IPv4 and a UDP header synthesized from its control data, so tcpdump and Wireshark show
+ * addresses, ports, TTL and TOS) written through a buffer and rotated at max_size
+ * (FILE -> FILE.1).
+ */
+#ifndef IPV4OPTD_CAPTURE_H
+#define IPV4OPTD_CAPTURE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+#define CAPTURE_DEFAULT_RATE_LIMIT 10
+#define CAPTURE_PCAP_LINKTYPE_RAW 101
+
+struct capture;
+
+/* What is known of one received datagram. */
+struct capture_packet {
+	uint64_t realtime_usec;
+	struct in_addr src;
+	uint16_t sport;
+	struct in_addr dst;
+	uint16_t dport;
+	int ifindex;
+	const char *ifname;  /* NULL: unknown */
+	int ttl;             /* -1: unknown */
+	int tos;             /* -1: unknown */
+	const void *data;
+	size_t len;
+};
+
+/* policy is copied. A pcap file that cannot be opened now is logged and tried again later
+ * (at most once a second, when datagrams come). */
+int capture_new(sd_event *e, const char *policy, const struct log_conf *conf,
+		struct capture **ret);
+struct capture *capture_free(struct capture *c);
+void capture_freep(struct capture **c);
+
+/* Records one datagram. Returns 1 when recorded, 0 when suppressed by the rate limit,
+ * a negative errno when the pcap file cannot be written (the record is lost). */
+int capture_record(struct capture *c, const struct capture_packet *p);
+
+/* Writes the buffer out (pcap). Returns 0 or a negative errno. */
+int capture_flush(struct capture *c);
+
+/* True if a and b record the same way (no need to reopen on reload). */
+bool capture_conf_equal(const struct log_conf *a, const struct log_conf *b);
+
+/* Counters: records suppressed by the rate limit, files rotated. */
+uint64_t capture_suppressed(const struct capture *c);
+uint64_t capture_rotations(const struct capture *c);
+
+#endif

@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# The data-path lab, sourced by tests/lab/relay-*.sh after lib.sh: three namespaces,
+#
+#   src (s0 10.80.1.2, .3) ==veth== (in0 10.80.1.1) d (out0 10.80.2.1) ==veth== (r0 10.80.2.2) rcv
+#
+# the daemon runs in d, mcsend in src, mcrecv in rcv.
+MCSEND=$top_builddir/tests/lab/mcsend
+MCRECV=$top_builddir/tests/lab/mcrecv
+SOCK=$LAB_TMP/ctl.sock
+
+relay_lab() {
+	lab_ns src
+	lab_ns d
+	lab_ns rcv
+	lab_veth src s0 d in0
+	lab_veth d out0 rcv r0
+	lab_ip src addr add 10.80.1.2/24 dev s0
+	lab_ip src addr add 10.80.1.3/24 dev s0
+	lab_ip d addr add 10.80.1.1/24 dev in0
+	lab_ip d addr add 10.80.2.1/24 dev out0
+	lab_ip rcv addr add 10.80.2.2/24 dev r0
+	lab_ip src link set s0 up
+	lab_ip d link set in0 up
+	lab_ip d link set out0 up
+	lab_ip rcv link set r0 up
+	lab_exec d sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.in0.rp_filter=0
+	lab_wait 5 bash -c "ip -n $LAB_ID-d link show in0 | grep -q LOWER_UP && \
+		ip -n $LAB_ID-d link show out0 | grep -q LOWER_UP"
+}
+
+# recv_start NAME MCRECV-ARGS...: mcrecv in rcv, output in $LAB_TMP/NAME.out; waits until it
+# listens. Sets RECV_PID.
+recv_start() {
+	local name=$1; shift
+	: >"$LAB_TMP/$name.err"
+	lab_exec rcv "$MCRECV" "$@" >"$LAB_TMP/$name.out" 2>"$LAB_TMP/$name.err" &
+	RECV_PID=$!
+	LAB_PIDS+=("$RECV_PID")
+	lab_wait 5 grep -q ready "$LAB_TMP/$name.err"
+}
+
+# recv_value NAME KEY: a value mcrecv reported.
+recv_value() {
+	sed -n "s/^$2=//p" "$LAB_TMP/$1.out"
+}
+
+# send SRCADDR ADDR:PORT MCSEND-ARGS...: mcsend in src from SRCADDR out s0.
+send() {
+	local src=$1 dst=$2; shift 2
+	lab_exec src "$MCSEND" -s "$src" -I s0 "$@" "$dst" >/dev/null
+}
+
+# stat_of POLICY KEY: a counter of ipv4ctl stats -j.
+stat_of() {
+	"$IPV4CTL" -S "$SOCK" -j stats "$1" |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["policies"][sys.argv[1]]; k=sys.argv[2]; print(p["drops"][k[6:]] if k.startswith("drops.") else p[k])' "$1" "$2"
+}
+
+# joined GROUP: the daemon holds GROUP on in0.
+joined() {
+	igmp_has d in0 "$1"
+}
