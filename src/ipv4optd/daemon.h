@@ -13,7 +13,8 @@
 #include "config.h"
 #include "links.h"
 #include "members.h"
-#include "relay.h"
+
+struct control;
 
 struct daemon_options {
 	const char *config_path;
@@ -30,7 +31,7 @@ struct daemon {
 	struct config *config;
 	struct links *links;
 	struct members *members;
-	struct relay *relay;        /* data path of relay and log policies */
+	struct control *control;    /* the control socket (ipv4ctl) */
 	uint64_t start_usec;        /* CLOCK_MONOTONIC */
 	uint64_t reloads;
 	uint64_t reload_failures;

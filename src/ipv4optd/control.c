@@ -1,0 +1,1094 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "control.h"
+#include "ctlproto.h"
+#include "daemon.h"
+#include "log.h"
+#include "macro.h"
+#include "mkdir.h"
+#include "state.h"
+#include "stats_json.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13 */
+#endif
+
+/* Peers write requests of up to CTLPROTO_MAX_REQUEST bytes; read in chunks of this. */
+#define READ_CHUNK 4096
+
+struct client {
+	struct control *control;
+	int fd;
+	sd_event_source *io, *timer;
+	struct ucred cred;
+	char *in;            /* CTLPROTO_MAX_REQUEST bytes */
+	size_t in_len;
+	char *out;           /* the one pending response: requests wait until it is sent */
+	size_t out_len, out_off;
+	bool eof;            /* the peer will send nothing more */
+	bool closing;        /* close once out is sent */
+	struct client *next, *prev;
+};
+
+struct control {
+	struct daemon *daemon;
+	int fd;
+	sd_event_source *listen;
+	char *path;
+	bool activated;      /* passed by systemd: the unit owns the file */
+	bool created;        /* we bound path: we remove it */
+	struct client *clients;
+	size_t n_clients;
+};
+
+/* What a command answers: data on success, a message (and details) on failure. */
+struct reply {
+	struct json_object *data;
+	char message[1024];
+	struct json_object *details;
+};
+
+_printf_(3, 4) static int reply_error(struct reply *rp, int err, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	errno = abs(err); /* %m names err */
+	va_start(ap, fmt);
+	vsnprintf(rp->message, sizeof(rp->message), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -abs(err);
+}
+
+static uint64_t now_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static const char *state_dir(const struct daemon *d)
+{
+	return d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON helpers                                                                                */
+
+static int jadd(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* NULL: JSON null (which json-c represents as a NULL object). */
+static int jadd_str(struct json_object *o, const char *key, const char *s)
+{
+	if (!s)
+		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+	return jadd(o, key, json_object_new_string(s));
+}
+
+static int jadd_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	return jadd(o, key, json_object_new_uint64(v));
+}
+
+static int jadd_int(struct json_object *o, const char *key, int64_t v)
+{
+	return jadd(o, key, json_object_new_int64(v));
+}
+
+static int jadd_bool(struct json_object *o, const char *key, bool v)
+{
+	return jadd(o, key, json_object_new_boolean(v));
+}
+
+static int jadd_addr(struct json_object *o, const char *key, struct in_addr a)
+{
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	return jadd_str(o, key, s);
+}
+
+static int jarray_addrs(struct json_object *o, const char *key, const struct in_addr *a,
+			size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+	char s[INET_ADDRSTRLEN];
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v;
+
+		inet_ntop(AF_INET, &a[i], s, sizeof(s));
+		v = json_object_new_string(s);
+		if (!v || json_object_array_add(arr, v) < 0) {
+			json_object_put(v);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+	}
+	return jadd(o, key, arr);
+}
+
+/* ISO 8601, UTC, seconds. */
+static void format_time(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000ULL);
+	struct tm tm;
+
+	if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "-");
+}
+
+static int member_to_json(const struct member *mb, struct json_object **ret)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	const char *st = member_state_to_string(mb->state);
+	char since[64];
+
+	if (!o)
+		return -ENOMEM;
+	format_time(mb->since_usec, since, sizeof(since));
+	if (jadd_str(o, "policy", mb->policy) < 0 ||
+	    jadd_str(o, "origin", member_origin_to_string(mb->origin)) < 0 ||
+	    jadd_addr(o, "group", mb->group) < 0 ||
+	    jadd_str(o, "mode", mb->mode == IPV4OPT_FILTER_INCLUDE ? "include" : "exclude") < 0 ||
+	    jarray_addrs(o, "sources", mb->sources, mb->n_sources) < 0 ||
+	    jadd_str(o, "ifname", mb->ifname) < 0 || jadd_int(o, "ifindex", mb->ifindex) < 0 ||
+	    jadd_int(o, "port", mb->port) < 0 || jadd_str(o, "state", st ? st : "unknown") < 0 ||
+	    jadd_str(o, "error", mb->error ? strerror(abs(mb->error)) : NULL) < 0 ||
+	    jadd_str(o, "error_code", mb->error ? ctlproto_errno_to_code(mb->error) : NULL) < 0 ||
+	    jadd_str(o, "since", since) < 0 ||
+	    jadd_u64(o, "since_unix", mb->since_usec / 1000000ULL) < 0 ||
+	    jadd_u64(o, "joins", mb->joins) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static const struct member *find_runtime_member(const struct members *m,
+						const struct ctl_membership *j)
+{
+	for (const struct member *mb = members_first(m); mb; mb = members_next(mb)) {
+		if (mb->origin != MEMBER_ORIGIN_RUNTIME || mb->group.s_addr != j->group.s_addr ||
+		    !streq(mb->ifname, j->ifname))
+			continue;
+		if (j->source.s_addr == INADDR_ANY ? mb->n_sources == 0 :
+		    (mb->n_sources == 1 && mb->sources[0].s_addr == j->source.s_addr))
+			return mb;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Commands                                                                                    */
+
+static void describe(const struct ctl_membership *j, char *buf, size_t size)
+{
+	char g[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &j->group, g, sizeof(g));
+	inet_ntop(AF_INET, &j->source, s, sizeof(s));
+	if (j->source.s_addr != INADDR_ANY)
+		snprintf(buf, size, "(%s, %s) on %s", s, g, j->ifname);
+	else
+		snprintf(buf, size, "%s on %s", g, j->ifname);
+}
+
+static int cmd_join(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	struct daemon *d = ctl->daemon;
+	_cleanup_free_ char *e = NULL;
+	struct ctl_membership j;
+	const struct member *mb;
+	char what[128];
+	int r;
+
+	r = ctlproto_membership_from_json(args, true, &j, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
+	describe(&j, what, sizeof(what));
+	r = members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
+	if (r == -EEXIST)
+		return reply_error(rp, r, "%s is already joined at run time", what);
+	if (r == -E2BIG)
+		return reply_error(rp, r, "too many runtime joins: leave some first");
+	if (r < 0)
+		return reply_error(rp, r, "cannot join %s: %m", what);
+	(void)members_reconcile(d->members, d->config, j.ifname);
+	r = state_save(state_dir(d), d->members);
+	if (r < 0) {
+		/* Memory and disk agree after every answer: undo. */
+		(void)members_runtime_remove(d->members, j.group, j.source, j.ifname);
+		(void)members_reconcile(d->members, d->config, j.ifname);
+		return reply_error(rp, r, "cannot record the join in %s/%s: %m", state_dir(d),
+				   STATE_FILE_NAME);
+	}
+	daemon_update_status(d);
+	log_info("Runtime join of %s", what);
+	mb = find_runtime_member(d->members, &j);
+	if (!mb)
+		return reply_error(rp, ENOMEM, "joined %s, but it is not listed: %m", what);
+	return member_to_json(mb, &rp->data);
+}
+
+static int cmd_leave(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	struct daemon *d = ctl->daemon;
+	_cleanup_free_ char *e = NULL;
+	struct ctl_membership j;
+	char what[128];
+	int r;
+
+	r = ctlproto_membership_from_json(args, false, &j, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
+	describe(&j, what, sizeof(what));
+	const struct member *mb = find_runtime_member(d->members, &j);
+	if (mb)
+		j.port = mb->port; /* to put it back if the state cannot be written */
+	r = members_runtime_remove(d->members, j.group, j.source, j.ifname);
+	if (r == -ENOENT)
+		return reply_error(rp, r, "no runtime join of %s (memberships of the config are "
+				   "left by editing it and reloading)", what);
+	if (r < 0)
+		return reply_error(rp, r, "cannot leave %s: %m", what);
+	(void)members_reconcile(d->members, d->config, j.ifname);
+	r = state_save(state_dir(d), d->members);
+	if (r < 0) {
+		(void)members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
+		(void)members_reconcile(d->members, d->config, j.ifname);
+		return reply_error(rp, r, "cannot record the leave in %s/%s: %m", state_dir(d),
+				   STATE_FILE_NAME);
+	}
+	daemon_update_status(d);
+	log_info("Runtime leave of %s", what);
+	r = ctlproto_membership_to_json(&j, false, &rp->data);
+	if (r < 0)
+		return r;
+	return jadd_str(rp->data, "state", "left");
+}
+
+static int policy_to_json(const struct policy *p, struct json_object **ret)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct json_object *ifs = json_object_new_array();
+
+	if (!o || !ifs) {
+		json_object_put(ifs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_interfaces; i++) {
+		struct json_object *v = json_object_new_string(p->interfaces[i]);
+
+		if (!v || json_object_array_add(ifs, v) < 0) {
+			json_object_put(v);
+			json_object_put(ifs);
+			return -ENOMEM;
+		}
+	}
+	if (jadd(o, "interfaces", ifs) < 0 || jadd_str(o, "name", p->name) < 0 ||
+	    jadd_addr(o, "group", p->group) < 0 ||
+	    jarray_addrs(o, "sources", p->sources, p->n_sources) < 0 ||
+	    jarray_addrs(o, "exclude", p->exclude, p->n_exclude) < 0 ||
+	    jadd_str(o, "action", policy_action_to_string(p->action)) < 0 ||
+	    jadd_int(o, "port", p->port) < 0 || jadd_int(o, "line", p->line) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static int cmd_show(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	static const char *const keys[] = { NULL };
+	struct daemon *d = ctl->daemon;
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct json_object *policies = json_object_new_array(), *members = json_object_new_array(),
+			   *ifs = json_object_new_array();
+	_cleanup_free_ char *e = NULL;
+	const struct link *links;
+	size_t n_links = 0;
+	int r;
+
+	if (!o || jadd(o, "policies", policies) < 0 || jadd(o, "members", members) < 0 ||
+	    jadd(o, "interfaces", ifs) < 0)
+		return -ENOMEM;
+	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e);
+	for (size_t i = 0; i < d->config->n_policies; i++) {
+		struct json_object *p;
+
+		r = policy_to_json(&d->config->policies[i], &p);
+		if (r < 0)
+			return r;
+		if (json_object_array_add(policies, p) < 0) {
+			json_object_put(p);
+			return -ENOMEM;
+		}
+	}
+	for (const struct member *mb = members_first(d->members); mb; mb = members_next(mb)) {
+		struct json_object *m;
+
+		r = member_to_json(mb, &m);
+		if (r < 0)
+			return r;
+		if (json_object_array_add(members, m) < 0) {
+			json_object_put(m);
+			return -ENOMEM;
+		}
+	}
+	links = links_all(d->links, &n_links);
+	for (size_t i = 0; i < n_links; i++) {
+		struct json_object *l = json_object_new_object();
+
+		if (!l || json_object_array_add(ifs, l) < 0) {
+			json_object_put(l);
+			return -ENOMEM;
+		}
+		if (jadd_str(l, "ifname", links[i].name) < 0 ||
+		    jadd_int(l, "ifindex", links[i].ifindex) < 0 ||
+		    jadd_bool(l, "up", links[i].flags & IFF_UP) < 0)
+			return -ENOMEM;
+	}
+	rp->data = TAKE_PTR(o);
+	return 0;
+}
+
+static int cmd_stats(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	static const char *const keys[] = { "policy", NULL };
+	_cleanup_free_ char *e = NULL;
+	const char *policy;
+	int r;
+
+	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r >= 0)
+		r = ctlproto_args_get_string(args, "policy", false, 64, &policy, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e);
+	r = stats_json_build(ctl->daemon, policy, &rp->data);
+	if (r == -ENOENT)
+		return reply_error(rp, r, "no policy named \"%s\"", policy);
+	return r;
+}
+
+static int cmd_reload(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	static const char *const keys[] = { NULL };
+	struct daemon *d = ctl->daemon;
+	_cleanup_free_ char *e = NULL, *errors = NULL;
+	struct members_counts c;
+	int r;
+
+	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e);
+	r = daemon_reload(d, &errors);
+	if (r < 0 && errors) {
+		rp->details = json_object_new_array();
+		if (!rp->details)
+			return -ENOMEM;
+		for (char *line = errors, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			if (*line && json_object_array_add(rp->details,
+							   json_object_new_string(line)) < 0)
+				return -ENOMEM;
+		}
+		return reply_error(rp, r, "%s is invalid, the running configuration stays",
+				   d->opts.config_path);
+	}
+	if (r < 0)
+		return reply_error(rp, r, "reload of %s applied with errors: %m",
+				   d->opts.config_path);
+	members_get_counts(d->members, &c);
+	rp->data = json_object_new_object();
+	if (!rp->data || jadd_str(rp->data, "config", d->opts.config_path) < 0 ||
+	    jadd_u64(rp->data, "policies", d->config->n_policies) < 0 ||
+	    jadd_u64(rp->data, "joined", c.joined) < 0 ||
+	    jadd_u64(rp->data, "waiting", c.waiting) < 0 ||
+	    jadd_u64(rp->data, "failed", c.failed) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmd_status(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	static const char *const keys[] = { NULL };
+	struct daemon *d = ctl->daemon;
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct json_object *mem = json_object_new_object(), *kern = json_object_new_object(),
+			   *ctrl = json_object_new_object(), *st = json_object_new_object();
+	_cleanup_free_ char *e = NULL;
+	struct members_counts c;
+	size_t n_runtime = 0;
+	int r;
+
+	if (!o || jadd(o, "memberships", mem) < 0 || jadd(o, "kernel", kern) < 0 ||
+	    jadd(o, "control", ctrl) < 0 || jadd(o, "state", st) < 0)
+		return -ENOMEM;
+	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e);
+	members_get_counts(d->members, &c);
+	for (const struct member *mb = members_first(d->members); mb; mb = members_next(mb))
+		if (mb->origin == MEMBER_ORIGIN_RUNTIME)
+			n_runtime++;
+	if (jadd_str(o, "version", PACKAGE_VERSION) < 0 || jadd_int(o, "pid", getpid()) < 0 ||
+	    jadd_u64(o, "uptime_seconds",
+		     (now_usec(CLOCK_MONOTONIC) - d->start_usec) / 1000000ULL) < 0 ||
+	    jadd_str(o, "config", d->opts.config_path) < 0 ||
+	    jadd_u64(o, "policies", d->config->n_policies) < 0 ||
+	    jadd_u64(o, "reloads", d->reloads) < 0 ||
+	    jadd_u64(o, "reload_failures", d->reload_failures) < 0 ||
+	    jadd_str(o, "log_level", log_level_to_string(log_get_max_level())) < 0 ||
+	    jadd_u64(mem, "joined", c.joined) < 0 || jadd_u64(mem, "waiting", c.waiting) < 0 ||
+	    jadd_u64(mem, "failed", c.failed) < 0 || jadd_u64(mem, "runtime", n_runtime) < 0 ||
+	    jadd_u64(mem, "sockets", c.sockets) < 0 ||
+	    jadd_u64(kern, "igmp_max_memberships", c.max_memberships) < 0 ||
+	    jadd_u64(kern, "igmp_max_msf", c.max_msf) < 0 ||
+	    jadd_str(ctrl, "path", ctl->path) < 0 ||
+	    jadd_bool(ctrl, "socket_activated", ctl->activated) < 0 ||
+	    jadd_u64(ctrl, "clients", ctl->n_clients) < 0 ||
+	    jadd_u64(ctrl, "max_clients", CONTROL_MAX_CLIENTS) < 0 ||
+	    jadd_str(ctrl, "group", d->config->control.group) < 0 ||
+	    jadd_str(st, "dir", state_dir(d)) < 0)
+		return -ENOMEM;
+	rp->data = TAKE_PTR(o);
+	return 0;
+}
+
+static int cmd_log_level(struct control *ctl, struct json_object *args, struct reply *rp)
+{
+	static const char *const keys[] = { "level", NULL };
+	_cleanup_free_ char *e = NULL;
+	const char *s, *previous = log_level_to_string(log_get_max_level());
+	int r, level;
+
+	(void)ctl;
+	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r >= 0)
+		r = ctlproto_args_get_string(args, "level", true, 16, &s, &e);
+	if (r < 0)
+		return reply_error(rp, r, "%s", e);
+	level = log_level_from_string(s);
+	if (level < 0)
+		return reply_error(rp, EINVAL, "unknown log level \"%s\" (emerg, alert, crit, err, "
+				   "warning, notice, info, debug)", s);
+	log_set_max_level(level);
+	log_notice("Log level set to %s (was %s)", log_level_to_string(level), previous);
+	rp->data = json_object_new_object();
+	if (!rp->data || jadd_str(rp->data, "level", log_level_to_string(level)) < 0 ||
+	    jadd_str(rp->data, "previous", previous) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Access                                                                                      */
+
+static bool gid_in(gid_t gid, const gid_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == gid)
+			return true;
+	return false;
+}
+
+/* The peer's supplementary groups as the kernel recorded them at connect(): exact for the
+ * process, unlike a lookup by user name. Falls back to the group database on old kernels. */
+static bool peer_in_group(const struct client *c, gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	socklen_t len = sizeof(groups);
+	int n;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		return gid_in(gid, groups, len / sizeof(gid_t));
+	if (errno == ENOPROTOOPT) {
+		struct passwd *pw = getpwuid(c->cred.uid);
+
+		n = NGROUPS_MAX;
+		if (pw && getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0)
+			return gid_in(gid, groups, (size_t)n);
+	}
+	return false;
+}
+
+/* 0 if the peer may run command c; else a refusal in rp. */
+static int check_access(struct control *ctl, const struct client *c, enum ctl_command cmd,
+			struct reply *rp)
+{
+	const char *name = ctl->daemon->config->control.group;
+	const char *verb = ctl_command_to_string(cmd);
+	struct group *gr;
+
+	if (!ctl_command_changes_state(cmd) || c->cred.uid == 0)
+		return 0;
+	if (!name)
+		return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
+				   "state and is reserved to root (no control.group is "
+				   "configured); uid %u is not root", verb, (unsigned)c->cred.uid);
+	gr = getgrnam(name);
+	if (!gr)
+		return reply_error(rp, EACCES, "permission denied: '%s' is reserved to root and "
+				   "group '%s', which does not exist", verb, name);
+	if (c->cred.gid == gr->gr_gid || peer_in_group(c, gr->gr_gid))
+		return 0;
+	return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's state and "
+			   "is reserved to root and members of group '%s'; uid %u is neither",
+			   verb, name, (unsigned)c->cred.uid);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Clients                                                                                     */
+
+static void client_free(struct client *c)
+{
+	struct control *ctl;
+
+	if (!c)
+		return;
+	ctl = c->control;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->n_clients--;
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	safe_close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Queues a response line (only one is pending at a time). */
+static void client_queue(struct client *c, char *line)
+{
+	size_t n = strlen(line);
+
+	if (n > CTLPROTO_MAX_RESPONSE) {
+		free(line);
+		if (ctlproto_response_format_error(EMSGSIZE, "response too large for the "
+						   "protocol's limit", NULL, &line) < 0) {
+			c->closing = true;
+			return;
+		}
+		n = strlen(line);
+	}
+	free(c->out);
+	c->out = line;
+	c->out_len = n;
+	c->out_off = 0;
+}
+
+static void client_queue_error(struct client *c, int err, const char *message,
+			       struct json_object *details)
+{
+	char *line = NULL;
+
+	if (ctlproto_response_format_error(err, message, details, &line) < 0) {
+		c->closing = true; /* out of memory: nothing sensible to say */
+		return;
+	}
+	client_queue(c, line);
+}
+
+static void client_touch(struct client *c)
+{
+	uint64_t now;
+
+	if (sd_event_now(sd_event_source_get_event(c->timer), CLOCK_MONOTONIC, &now) < 0)
+		now = now_usec(CLOCK_MONOTONIC);
+	(void)sd_event_source_set_time(c->timer, now + CONTROL_IDLE_TIMEOUT_USEC);
+}
+
+/* Sends what it can of the pending response. -errno: the peer is gone. */
+static int client_flush(struct client *c)
+{
+	while (c->out && c->out_off < c->out_len) {
+		ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		c->out_off += (size_t)k;
+		client_touch(c);
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+static void client_handle_line(struct client *c, const char *line, size_t len)
+{
+	struct control *ctl = c->control;
+	_cleanup_free_ char *e = NULL;
+	struct reply rp = {};
+	struct ctl_request req = {};
+	char *out = NULL;
+	int r;
+
+	r = ctlproto_request_parse(line, len, &req, &e);
+	if (r < 0) {
+		client_queue_error(c, r, e ? e : "malformed request", NULL);
+		return;
+	}
+	r = check_access(ctl, c, req.command, &rp);
+	if (r >= 0) {
+		if (ctl_command_changes_state(req.command))
+			log_debug("Control: uid %u pid %d: %s", (unsigned)c->cred.uid,
+				  (int)c->cred.pid, ctl_command_to_string(req.command));
+		switch (req.command) {
+		case CTL_COMMAND_JOIN:
+			r = cmd_join(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_LEAVE:
+			r = cmd_leave(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_SHOW:
+			r = cmd_show(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_STATS:
+			r = cmd_stats(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_RELOAD:
+			r = cmd_reload(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_STATUS:
+			r = cmd_status(ctl, req.args, &rp);
+			break;
+		case CTL_COMMAND_LOG_LEVEL:
+			r = cmd_log_level(ctl, req.args, &rp);
+			break;
+		case _CTL_COMMAND_MAX:
+		case _CTL_COMMAND_INVALID:
+			r = reply_error(&rp, EOPNOTSUPP, "unknown command");
+			break;
+		}
+	}
+	if (r >= 0)
+		r = ctlproto_response_format_ok(rp.data, &out);
+	if (r >= 0)
+		client_queue(c, out);
+	else
+		client_queue_error(c, r, rp.message[0] ? rp.message : NULL, rp.details);
+	if (rp.data)
+		json_object_put(rp.data);
+	if (rp.details)
+		json_object_put(rp.details);
+	ctl_request_done(&req);
+}
+
+/* Answers the complete requests read so far, one at a time: the next waits until the answer
+ * to the previous one is sent, so a peer that does not read cannot make us buffer more. */
+static int client_process(struct client *c)
+{
+	int r;
+
+	while (!c->closing && !c->out) {
+		char *nl = memchr(c->in, '\n', c->in_len);
+
+		if (!nl) {
+			if (c->in_len >= CTLPROTO_MAX_REQUEST) {
+				char msg[128];
+
+				snprintf(msg, sizeof(msg), "message too large: a request is limited "
+					 "to %d bytes", CTLPROTO_MAX_REQUEST);
+				client_queue_error(c, EMSGSIZE, msg, NULL);
+				c->closing = true; /* the framing is lost */
+			} else if (c->eof && c->in_len > 0) {
+				client_queue_error(c, EBADMSG, "request cut short: the connection "
+						   "was closed before the end of the line", NULL);
+				c->closing = true;
+			} else if (c->eof) {
+				c->closing = true;
+			}
+			break;
+		}
+		*nl = '\0';
+		client_handle_line(c, c->in, (size_t)(nl - c->in));
+		c->in_len -= (size_t)(nl + 1 - c->in);
+		memmove(c->in, nl + 1, c->in_len);
+		r = client_flush(c);
+		if (r < 0)
+			return r;
+	}
+	return client_flush(c);
+}
+
+/* Reads what is there, up to the space left for one request. -errno: drop the client. */
+static int client_read(struct client *c)
+{
+	size_t room = CTLPROTO_MAX_REQUEST - c->in_len;
+	ssize_t k;
+
+	if (room == 0)
+		return 0;
+	k = recv(c->fd, c->in + c->in_len, room < READ_CHUNK ? room : READ_CHUNK, MSG_DONTWAIT);
+	if (k < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		return -errno;
+	}
+	if (k == 0)
+		c->eof = true;
+	else {
+		c->in_len += (size_t)k;
+		client_touch(c);
+	}
+	return 0;
+}
+
+/* After each event: done, or wait for what comes next. */
+static void client_update(struct client *c)
+{
+	uint32_t events;
+
+	if (!c->out && (c->closing || c->eof)) {
+		client_free(c);
+		return;
+	}
+	events = c->out ? EPOLLOUT : EPOLLIN;
+	if (sd_event_source_set_io_events(c->io, events) < 0)
+		client_free(c);
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct client *c = userdata;
+	int r = 0;
+
+	(void)s;
+	(void)fd;
+	if (c->out) {
+		r = client_flush(c);
+	} else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		r = client_read(c);
+	}
+	if (r >= 0)
+		r = client_process(c);
+	if (r < 0) {
+		log_debug_errno(r, "Control: dropping client pid %d: %m", (int)c->cred.pid);
+		client_free(c);
+		return 0;
+	}
+	client_update(c);
+	return 0;
+}
+
+static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct client *c = userdata;
+
+	(void)s;
+	(void)usec;
+	if (!c->out && c->in_len > 0) {
+		/* Best effort: a peer that stopped mid-request may still read why it is closed. */
+		client_queue_error(c, ETIMEDOUT, "timed out waiting for the end of the request",
+				   NULL);
+		(void)client_flush(c);
+	}
+	log_debug("Control: closing idle client pid %d", (int)c->cred.pid);
+	client_free(c);
+	return 0;
+}
+
+/* Tells a peer over the limit why, without waiting on it. */
+static void refuse(int fd, int err, const char *message)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (ctlproto_response_format_error(err, message, NULL, &line) >= 0)
+		(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static int client_new(struct control *ctl, int fd)
+{
+	sd_event *e = ctl->daemon->event;
+	socklen_t len = sizeof(struct ucred);
+	struct client *c;
+	uint64_t now;
+	int r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->control = ctl;
+	c->next = ctl->clients;
+	if (ctl->clients)
+		ctl->clients->prev = c;
+	ctl->clients = c;
+	ctl->n_clients++;
+	c->in = malloc(CTLPROTO_MAX_REQUEST);
+	if (!c->in) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(e, &c->io, fd, EPOLLIN, on_client_io, c);
+	if (r < 0)
+		goto fail;
+	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		goto fail;
+	r = sd_event_add_time(e, &c->timer, CLOCK_MONOTONIC, now + CONTROL_IDLE_TIMEOUT_USEC,
+			      100000, on_client_timeout, c);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	c->fd = -1; /* the caller closes it */
+	client_free(c);
+	return r;
+}
+
+static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct control *ctl = userdata;
+
+	(void)s;
+	(void)revents;
+	for (int i = 0; i < CONTROL_ACCEPT_BUDGET; i++) {
+		_cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int r;
+
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return 0;
+			/* EMFILE and the like: the backlog waits for a client to go */
+			log_debug_errno(errno, "Control: accept failed: %m");
+			return 0;
+		}
+		if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "too many clients: the daemon serves %d at a "
+				 "time, try again", CONTROL_MAX_CLIENTS);
+			refuse(cfd, EUSERS, msg);
+			continue;
+		}
+		r = client_new(ctl, cfd);
+		if (r < 0) {
+			log_debug_errno(r, "Control: cannot take a client: %m");
+			continue;
+		}
+		TAKE_FD(cfd);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The listening socket                                                                        */
+
+/* The socket systemd passed, if any: a listening UNIX stream socket. */
+static int adopt_activated(int *ret_fd)
+{
+	int n = sd_listen_fds(true);
+
+	if (n < 0)
+		return log_error_errno(n, "Failed to get the sockets passed by systemd: %m");
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+			if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+			    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+				return log_error_errno(errno, "Failed to set up the passed socket: %m");
+			*ret_fd = fd;
+			return 1;
+		}
+	}
+	if (n > 0)
+		return log_error_errno(EINVAL, "systemd passed %d socket(s), none of them a "
+				       "listening UNIX stream socket", n);
+	return 0;
+}
+
+/* Removes a socket file left by a daemon that is gone; refuses to touch anything else. */
+static int remove_stale(const char *path, const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return log_error_errno(errno, "Failed to check %s: %m", path);
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return log_error_errno(EEXIST, "%s exists and is not a socket: refusing to "
+				       "replace it", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to create a socket: %m");
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return log_error_errno(EADDRINUSE, "Another daemon answers at %s: not starting a "
+				       "second one", path);
+	if (errno != ECONNREFUSED)
+		return log_error_errno(errno, "Cannot tell whether the socket %s is in use, "
+				       "leaving it: %m", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return log_error_errno(errno, "Failed to remove the stale socket %s: %m", path);
+	log_info("Removed the stale socket %s", path);
+	return 0;
+}
+
+static int create_socket(struct control *ctl, int *ret_fd)
+{
+	const struct config *cfg = ctl->daemon->config;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+	int r;
+
+	if (strlen(ctl->path) >= sizeof(sa.sun_path))
+		return log_error_errno(ENAMETOOLONG, "Control socket path %s is longer than %zu "
+				       "bytes", ctl->path, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, ctl->path, strlen(ctl->path) + 1);
+	r = mkdir_parents(ctl->path, 0755);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the directory of %s: %m", ctl->path);
+	r = remove_stale(ctl->path, &sa);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to create the control socket: %m");
+	/* Created with its final mode: no moment where it is wider open. Single-threaded. */
+	old = umask(~cfg->control.mode & 0777);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		return log_error_errno(errno, "Failed to bind the control socket to %s: %m",
+				       ctl->path);
+	ctl->created = true;
+	if (cfg->control.group) {
+		struct group *gr = getgrnam(cfg->control.group);
+
+		if (!gr)
+			log_warning("control.group '%s' does not exist: only root may change state",
+				    cfg->control.group);
+		else if (chown(ctl->path, (uid_t)-1, gr->gr_gid) < 0)
+			log_warning_errno(errno, "Failed to give %s to group %s: %m", ctl->path,
+					  cfg->control.group);
+	}
+	if (chmod(ctl->path, cfg->control.mode) < 0)
+		return log_error_errno(errno, "Failed to set the mode of %s: %m", ctl->path);
+	if (listen(fd, SOMAXCONN) < 0)
+		return log_error_errno(errno, "Failed to listen on %s: %m", ctl->path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int control_new(struct daemon *d, struct control **ret)
+{
+	_cleanup_(control_freep) struct control *ctl = NULL;
+	int r, fd = -1;
+
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return log_error_errno(ENOMEM, "Out of memory");
+	ctl->fd = -1;
+	ctl->daemon = d;
+	ctl->path = strdup(d->opts.control_path ? d->opts.control_path : d->config->control.path);
+	if (!ctl->path)
+		return log_error_errno(ENOMEM, "Out of memory");
+
+	r = adopt_activated(&fd);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		ctl->activated = true;
+		ctl->fd = fd;
+		log_debug("Control: using the socket passed by systemd");
+	} else {
+		r = create_socket(ctl, &ctl->fd);
+		if (r < 0)
+			return r;
+	}
+	r = sd_event_add_io(d->event, &ctl->listen, ctl->fd, EPOLLIN, on_listen, ctl);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the control socket: %m");
+	*ret = TAKE_PTR(ctl);
+	return 0;
+}
+
+struct control *control_free(struct control *ctl)
+{
+	if (!ctl)
+		return NULL;
+	while (ctl->clients)
+		client_free(ctl->clients);
+	sd_event_source_disable_unref(ctl->listen);
+	/* A socket passed by systemd stays with systemd; ours goes, so the next start does not
+	 * find a stale one. */
+	if (ctl->created)
+		(void)unlink(ctl->path);
+	safe_close(ctl->fd);
+	free(ctl->path);
+	free(ctl);
+	return NULL;
+}
+
+void control_freep(struct control **c)
+{
+	control_free(*c);
+}
+
+const char *control_get_path(const struct control *c)
+{
+	return c->path;
+}
+
+bool control_is_activated(const struct control *c)
+{
+	return c->activated;
+}
+
+size_t control_get_n_clients(const struct control *c)
+{
+	return c->n_clients;
+}

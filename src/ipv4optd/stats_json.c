@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include "ctlproto.h"
+#include "daemon.h"
+#include "macro.h"
+#include "stats_json.h"
+
+static int add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	struct json_object *n = json_object_new_uint64(v);
+
+	if (!n)
+		return -ENOMEM;
+	if (json_object_object_add(o, key, n) < 0) {
+		json_object_put(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int stats_json_policy_counters(struct daemon *d, const struct policy *p,
+			       struct json_object *obj)
+{
+	/* The data path's counters go here. Until it keeps them every policy reports zeros, so
+	 * that clients and dashboards see the final shape. */
+	static const char *const counters[] = {
+		"received_packets", "received_bytes", "sent_packets", "sent_bytes",
+		"dropped_packets",  "errors",
+	};
+	int r;
+
+	(void)d;
+	(void)p;
+	for (size_t i = 0; i < ELEMENTSOF(counters); i++) {
+		r = add_u64(obj, counters[i], 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int policy_stats(struct daemon *d, const struct policy *p, struct json_object *policies)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	struct json_object *a;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	a = json_object_new_string(policy_action_to_string(p->action));
+	if (!a || json_object_object_add(o, "action", a) < 0) {
+		json_object_put(a);
+		return -ENOMEM;
+	}
+	r = stats_json_policy_counters(d, p, o);
+	if (r < 0)
+		return r;
+	if (json_object_object_add(policies, p->name, o) < 0)
+		return -ENOMEM;
+	o = NULL;
+	return 0;
+}
+
+int stats_json_build(struct daemon *d, const char *policy, struct json_object **ret)
+{
+	_cleanup_json_ struct json_object *root = json_object_new_object();
+	struct json_object *policies = json_object_new_object();
+	int r;
+
+	if (!root || !policies || json_object_object_add(root, "policies", policies) < 0) {
+		json_object_put(policies);
+		return -ENOMEM;
+	}
+	if (policy) {
+		const struct policy *p = config_find_policy(d->config, policy);
+
+		if (!p)
+			return -ENOENT;
+		r = policy_stats(d, p, policies);
+		if (r < 0)
+			return r;
+	} else {
+		for (size_t i = 0; i < d->config->n_policies; i++) {
+			r = policy_stats(d, &d->config->policies[i], policies);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret = TAKE_PTR(root);
+	return 0;
+}
