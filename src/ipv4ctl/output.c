@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "output.h"
+
+struct output_table {
+	size_t n_columns;
+	char **cells;   /* row-major, headers first */
+	size_t n_rows;  /* headers included */
+};
+
+int output_table_new(size_t n, const char *const *headers, struct output_table **ret)
+{
+	struct output_table *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->n_columns = n;
+	r = output_table_add(t, headers);
+	if (r < 0) {
+		output_table_free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+struct output_table *output_table_free(struct output_table *t)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+	return NULL;
+}
+
+void output_table_freep(struct output_table **t)
+{
+	output_table_free(*t);
+}
+
+int output_table_add(struct output_table *t, const char *const *cells)
+{
+	char **v = reallocarray(t->cells, (t->n_rows + 1) * t->n_columns, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	t->cells = v;
+	v += t->n_rows * t->n_columns;
+	for (size_t i = 0; i < t->n_columns; i++) {
+		v[i] = strdup(cells[i] ? cells[i] : "-");
+		if (!v[i]) {
+			while (i-- > 0)
+				free(v[i]);
+			return -ENOMEM;
+		}
+	}
+	t->n_rows++;
+	return 0;
+}
+
+void output_table_print(const struct output_table *t, FILE *f)
+{
+	_cleanup_free_ size_t *w = calloc(t->n_columns, sizeof(*w));
+
+	if (!w)
+		return;
+	for (size_t r = 0; r < t->n_rows; r++)
+		for (size_t c = 0; c < t->n_columns; c++) {
+			size_t n = strlen(t->cells[r * t->n_columns + c]);
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (size_t r = 0; r < t->n_rows; r++) {
+		size_t last = t->n_columns - 1;
+
+		/* empty trailing cells print nothing: no trailing white space */
+		while (last > 0 && !t->cells[r * t->n_columns + last][0])
+			last--;
+		for (size_t c = 0; c <= last; c++) {
+			const char *s = t->cells[r * t->n_columns + c];
+
+			if (c == last)
+				fprintf(f, "%s\n", s);
+			else
+				fprintf(f, "%-*s  ", (int)w[c], s);
+		}
+	}
+}
+
+/* Metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
+static void metric_name(const char *key, char *buf, size_t size)
+{
+	size_t n = strlen(key);
+	bool total = n >= 6 && streq(key + n - 6, "_total");
+	size_t o = (size_t)snprintf(buf, size, "ipv4opt_");
+
+	for (const char *p = key; *p && o + 1 < size; p++)
+		buf[o++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				  (*p >= '0' && *p <= '9') ? *p : '_');
+	buf[o < size ? o : size - 1] = '\0';
+	if (!total)
+		snprintf(buf + strlen(buf), size - strlen(buf), "_total");
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void print_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* A label name: [a-zA-Z_][a-zA-Z0-9_]*, and not the policy label itself. */
+static bool label_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9') || streq(s, "policy"))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static bool is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+int output_prometheus(struct json_object *data, FILE *f)
+{
+	struct json_object *policies, *seen;
+	_cleanup_free_ const char **keys = NULL;
+	size_t n_keys = 0;
+
+	if (!json_object_object_get_ex(data, "policies", &policies) ||
+	    !json_object_is_type(policies, json_type_object))
+		return -EBADMSG;
+
+	/* Every counter name, in the order first seen: one metric family each. */
+	seen = json_object_new_object();
+	if (!seen)
+		return -ENOMEM;
+	json_object_object_foreach(policies, pname, pol) {
+		(void)pname;
+		if (!json_object_is_type(pol, json_type_object))
+			continue;
+		json_object_object_foreach(pol, key, val) {
+			const char **v;
+
+			if (!is_number(val) || json_object_object_get_ex(seen, key, NULL))
+				continue;
+			v = reallocarray(keys, n_keys + 1, sizeof(*keys));
+			if (!v) {
+				json_object_put(seen);
+				return -ENOMEM;
+			}
+			keys = v;
+			keys[n_keys++] = key;
+			json_object_object_add(seen, key, NULL);
+		}
+	}
+	json_object_put(seen);
+
+	for (size_t k = 0; k < n_keys; k++) {
+		char name[256];
+
+		metric_name(keys[k], name, sizeof(name));
+		fprintf(f, "# HELP %s ipv4optd counter \"%s\" per policy\n", name, keys[k]);
+		fprintf(f, "# TYPE %s counter\n", name);
+		json_object_object_foreach(policies, pname2, pol2) {
+			struct json_object *v;
+
+			if (!json_object_is_type(pol2, json_type_object) ||
+			    !json_object_object_get_ex(pol2, keys[k], &v) || !is_number(v))
+				continue;
+			fprintf(f, "%s{policy=\"", name);
+			print_label_value(f, pname2);
+			fputc('"', f);
+			json_object_object_foreach(pol2, lkey, lval) {
+				if (!json_object_is_type(lval, json_type_string) ||
+				    !label_name_ok(lkey))
+					continue;
+				fprintf(f, ",%s=\"", lkey);
+				print_label_value(f, json_object_get_string(lval));
+				fputc('"', f);
+			}
+			if (json_object_is_type(v, json_type_int))
+				fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(v));
+			else
+				fprintf(f, "} %.17g\n", json_object_get_double(v));
+		}
+	}
+	return 0;
+}
