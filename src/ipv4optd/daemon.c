@@ -56,6 +56,9 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 	if (!d->links)
 		return; /* the first dump, before the first reconcile */
 
+	/* Egress interfaces of relay policies come and go like memberships' ones. */
+	relay_link_event(d->relay, ev, k, old_name);
+
 	switch (ev) {
 	case LINKS_EVENT_NEW:
 		log_full_errno(LOG_INFO, 0, &ctx, "Interface %s appeared (index %d)", k->name,
@@ -111,6 +114,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 
 	struct config *old = d->config;
 	d->config = TAKE_PTR(c);
+	(void)relay_set_config(d->relay, d->config); /* points into the new config; logs */
 	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
 	r = members_reconcile(d->members, d->config, NULL);
 	config_free(old); /* members hold copies, not pointers into it */
@@ -194,9 +198,14 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (r < 0)
 		log_warning_errno(r, "Failed to enable the watchdog: %m");
 
-	r = members_new(NULL, d, &d->members);
+	/* The data path first: the membership engine calls its hooks for each data socket. */
+	r = relay_new(d->event, &d->relay);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the data path: %m");
+	r = members_new(relay_members_hooks(), d->relay, &d->members);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up memberships: %m");
+	relay_set_members(d->relay, d->members);
 
 	/* Before any join: a second daemon on the same socket must not get that far. */
 	r = control_new(d, &d->control);
@@ -209,6 +218,8 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		return log_error_errno(r, "Failed to watch interfaces (rtnetlink): %m");
 	d->links = l;
 	members_set_links(d->members, d->links);
+	relay_set_links(d->relay, d->links);
+	(void)relay_set_config(d->relay, d->config); /* logs what fails */
 
 	/* The first reconcile joins everything at once: one summary, details at debug. */
 	members_set_log_level(d->members, LOG_DEBUG);
@@ -257,6 +268,7 @@ struct daemon *daemon_free(struct daemon *d)
 		return NULL;
 	control_free(d->control);
 	members_free(d->members); /* leaves every group */
+	relay_free(d->relay);      /* after members: their sockets' hooks call it */
 	links_free(d->links);
 	config_free(d->config);
 	sd_event_unref(d->event);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "links.h"
 #include "members.h"
+#include "relay.h"
 
 struct control;
 
@@ -31,6 +32,7 @@ struct daemon {
 	struct config *config;
 	struct links *links;
 	struct members *members;
+	struct relay *relay;        /* data path of relay and log policies */
 	struct control *control;    /* the control socket (ipv4ctl) */
 	uint64_t start_usec;        /* CLOCK_MONOTONIC */
 	uint64_t reloads;
