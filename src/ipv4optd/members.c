@@ -364,6 +364,13 @@ static void member_apply(struct members *m, struct member *mb)
 		return;
 	}
 	r = member_join(m, mb, l->ifindex);
+	if (r == -ENODEV && !if_indextoname((unsigned)l->ifindex, (char[IF_NAMESIZE]){ 0 })) {
+		/* Deleted after the event we act on (link churn): its RTM_DELLINK is queued
+		 * behind it. Not a failure; ENODEV on an index that exists still is one. */
+		mb->ifindex = 0;
+		member_set_state(m, mb, MEMBER_STATE_WAITING, 0);
+		return;
+	}
 	if (r < 0) {
 		mb->ifindex = l->ifindex;
 		member_set_state(m, mb, MEMBER_STATE_FAILED, r);
@@ -608,17 +615,6 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
 		if (!only || streq(mb->ifname, only))
 			member_apply(m, mb);
 	return r;
-}
-
-void members_refresh_link(struct members *m, int ifindex)
-{
-	for (struct member *mb = m->head; mb; mb = mb->next) {
-		if (mb->n_holds == 0 || mb->ifindex != ifindex || mb->n_sources == 0)
-			continue;
-		member_log(m, LOG_DEBUG, 0, mb, "Restoring the source filter of");
-		member_release(m, mb);
-		member_apply(m, mb);
-	}
 }
 
 int members_rejoin_policy(struct members *m, const char *policy)

@@ -93,11 +93,6 @@ void members_set_links(struct members *m, const struct links *l);
  * name is looked at (after a link event). Unchanged memberships are never touched. */
 int members_reconcile(struct members *m, const struct config *c, const char *only_ifname);
 
-/* Joins the source-filtered memberships held on ifindex again. The kernel drops an
- * interface's source lists when it goes down (/proc/net/mcfilter is empty after up); the
- * daemon restores them when the link comes back up. */
-void members_refresh_link(struct members *m, int ifindex);
-
 /* Leaves and joins again the memberships of config policy `policy` (stall recovery, periodic
  * rejoin; failed ones are retried). Returns how many were rejoined. */
 int members_rejoin_policy(struct members *m, const char *policy);
