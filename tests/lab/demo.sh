@@ -3,8 +3,8 @@
 # network namespaces, step by step. Every table shown is read from the kernel.
 #
 #   src (sender)  s0 10.77.0.5 ---- lab0 ┐
-#                 s1 10.77.1.5 ---- lab1 ├ host: ipv4optd
-#   rcv           r2 10.77.2.9 ---- lab2 ┘       + vlan100 (created later)
+#                 s1 10.77.1.5 ---- lab1 ├ host: ipv4optd (+ vlan100, created later)
+#   rcv           r2 10.77.2.9 ---- lab2 ┘ relays 232.1.1.1 from lab1 to 239.2.2.2 on lab2
 #
 # Usage: tests/lab/demo.sh [CONFIG]   (as root; `make lab` runs it)
 conf=${1:-$(cd "$(dirname "$0")/../.." && pwd)/conf/ipv4optd.conf}
@@ -41,11 +41,23 @@ kernel_groups() {
 		esac
 	done < <(lab_exec host cat /proc/net/igmp)
 	[ $n -gt 0 ] || echo "   kernel: no group held"
+}
+
+# The interfaces' source filters, from /proc/net/mcfilter. (That file starts each device at the
+# head of its group list and skips the device when that group has no sources, so it can hide
+# filters that are in force; it is complete here, right after start.)
+kernel_filters() {
+	local dev g src inc
 	while read -r _ dev g src inc _; do
 		[ "$dev" = Device ] && continue
 		printf '   kernel: %-8s source filter: %s %s %s\n' "$dev" "$(dotted "$g")" \
 			"$([ "$inc" -gt 0 ] && echo INCLUDE || echo EXCLUDE)" "$(dotted "$src")"
 	done < <(lab_exec host cat /proc/net/mcfilter)
+}
+
+ctl() { # ipv4ctl against the lab daemon's control socket, output indented
+	echo "   \$ ipv4ctl $*"
+	lab_exec host "$IPV4CTL" -S "$LAB_TMP/ctl.sock" "$@" 2>&1 | sed 's/^/     /'
 }
 
 daemon_says() {
@@ -73,6 +85,8 @@ step "Starting ipv4optd on the shipped config"
 lab_daemon_start host "$conf"
 daemon_says
 kernel_groups
+kernel_filters
+ctl show
 
 step "A plain receiver on port 5000 in the host: the daemon's membership pulls 239.1.1.1 in"
 lab_recv_start host 5000
@@ -82,6 +96,26 @@ if lab_traffic_flows src 10.77.0.5 239.1.1.1 5000; then
 else
 	say "NOT received"; exit 1
 fi
+
+step "Relay: feed-a takes 232.1.1.1 from 10.77.1.5 and sends it to 239.2.2.2:6000 on lab2 (AF41, TTL 8)"
+MCSEND=$top_builddir/tests/lab/mcsend
+MCRECV=$top_builddir/tests/lab/mcrecv
+lab_exec rcv "$MCRECV" -p 6000 -g 239.2.2.2 -I r2 -c 10000 -T 10 -q 1000 \
+	>"$LAB_TMP/relay.out" 2>"$LAB_TMP/relay.err" &
+rpid=$!
+LAB_PIDS+=("$rpid")
+lab_wait 3 grep -q ready "$LAB_TMP/relay.err"
+say "sending 10,000 datagrams of 1316 bytes at 20,000/s from 10.77.1.5 to 232.1.1.1:5001"
+lab_exec src "$MCSEND" -s 10.77.1.5 -I s1 -n 10000 -l 1316 -r 20000 232.1.1.1:5001 >/dev/null
+wait "$rpid"
+say "the receiver in rcv got: $(tr '\n' ' ' <"$LAB_TMP/relay.out" | grep -oE 'packets=[0-9]+ bytes=[0-9]+ tos=[^ ]+ ttl=[^ ]+ sources=[^ ]*')"
+say "(TOS 0x88 is DSCP AF41; TTL 8 as the policy says; the source is the host's lab2 address)"
+ctl stats
+
+step "A runtime join: ipv4ctl join 239.5.5.5 dev lab1 (kept across reloads and restarts)"
+ctl join 239.5.5.5 dev lab1
+daemon_says
+kernel_groups
 
 step "An interface matching the pattern vlan1* appears: vlan100"
 lab_veth host vlan100 src sv100
@@ -103,6 +137,7 @@ lab_ip host link del lab0
 lab_wait 2 igmp_lacks host lab0 239.1.1.1
 daemon_says
 kernel_groups
+ctl show
 
 step "lab0 created again: a new index, rejoined by name, no reload"
 lab_veth src s0 host lab0
@@ -112,6 +147,7 @@ lab_wait 2 igmp_has host lab0 239.1.1.1
 say "lab0 was index $old, is now index $(ifindex host lab0)"
 daemon_says
 kernel_groups
+ctl show
 lab_wait 3 bash -c "ip -n $LAB_ID-host link show lab0 | grep -q LOWER_UP"
 lab_traffic_flows src 10.77.0.5 239.1.1.1 5000 && say "traffic flows again: $(tail -1 "$LAB_TMP/recv.5000")"
 
