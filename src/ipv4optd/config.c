@@ -117,18 +117,41 @@ struct parser {
 
 _printf_(3, 4) static void parser_error(struct parser *p, int line, const char *fmt, ...)
 {
+	_cleanup_free_ char *m = NULL;
 	va_list ap;
+	int r;
 
 	p->n_errors++;
 	if (!p->out || p->n_errors > CONFIG_ERRORS_MAX)
 		return;
+	va_start(ap, fmt);
+	r = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		m = NULL;
+		p->oom = true;
+		return;
+	}
 	if (line > 0)
 		fprintf(p->out, "%s:%d: ", p->name, line);
 	else
 		fprintf(p->out, "%s: ", p->name);
-	va_start(ap, fmt);
-	vfprintf(p->out, fmt, ap);
-	va_end(ap);
+	/* A value quoted in the message may hold a line break or another control character
+	 * (libconfig takes "\n" and raw line breaks inside strings). Escaped, so that each
+	 * message stays one line: the daemon logs the text and the control socket reports it
+	 * line by line, and a value must not pass for a message of its own. */
+	for (const char *c = m; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+
+		if (u == '\n')
+			fputs("\\n", p->out);
+		else if (u == '\t')
+			fputs("\\t", p->out);
+		else if (u < 0x20 || u == 0x7f)
+			fprintf(p->out, "\\x%02x", u);
+		else
+			fputc(*c, p->out);
+	}
 	fputc('\n', p->out);
 }
 

@@ -673,6 +673,19 @@ START_TEST(test_no_error_text)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_config (corpus/config/crash-value-with-newline.conf): a value
+ * quoted in a message broke it into two lines, the second not naming the file. The daemon
+ * logs the text and `ipv4ctl reload` reports it line by line. */
+START_TEST(test_error_value_with_newline)
+{
+	ck_bad("policies = (\n{ name = \"p\"; group = \"239.1\n);\n\"; interfaces = [ \"eth0\" ]; "
+	       "action = \"join\"; }\n);\n", 2, "key 'group' in policy 'p'",
+	       "\"239.1\\n);\\n\" is not an IPv4 address");
+	ck_bad_policy(BASE "action = \"log\"; port = 7000;\nlog = { target = \"a\\tb\\x01\"; };",
+		      3, "key 'target'", "\"a\\tb\\x01\"");
+}
+END_TEST
+
 START_TEST(test_enum_tables)
 {
 	for (int i = 0; i < _POLICY_ACTION_MAX; i++) {
@@ -841,6 +854,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_multiple_errors);
 	tcase_add_test(errs, test_error_cap);
 	tcase_add_test(errs, test_no_error_text);
+	tcase_add_test(errs, test_error_value_with_newline);
 	tcase_set_timeout(errs, 60);
 	suite_add_tcase(s, errs);
 
