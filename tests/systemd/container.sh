@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# ipv4optd under a real systemd: a Debian 12 container booted with systemd-nspawn, the project
+# installed into it with --prefix=/usr, checked as an operator would with systemctl, ipv4ctl,
+# journalctl and the kernel's tables (/proc/net/igmp of the container's network namespace).
+#
+#   tests/systemd/container.sh        (root; run by .ci/run, not by make check)
+#
+# The root (debootstrap minbase + systemd, dbus, iproute2 and the runtime libraries) is cached
+# in $IPV4OPT_CI_CACHE (default /var/cache/ipv4opt-ci), keyed by a hash of the package list;
+# each run boots a fresh copy of it. Everything else (build dir, copy, container) is removed
+# on exit, failed or not. Exit status: 0 all checks passed, 1 some failed, 77 not root.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${IPV4OPT_CI_CACHE:-/var/cache/ipv4opt-ci}
+suite=bookworm
+# Inside the container: the init, the bus, ip(8), and the libraries the binaries link.
+pkgs=(systemd systemd-sysv dbus iproute2 libconfig9 libsystemd0 libmnl0 libjson-c5)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (debootstrap, systemd-nspawn)"
+	exit 77
+fi
+
+t_start=$SECONDS
+say() { printf '[%3ds] %s\n' $((SECONDS - t_start)) "$*"; }
+
+# ------------------------------------------------------------------------------------------
+# Cleanup: every path below is removed, the container stopped, on any exit.
+work=
+nspawn_pid=
+cpid=
+chroot_proc=
+fails=0
+
+stop_container() {
+	[ -n "$nspawn_pid" ] || return 0
+	if kill -0 "$nspawn_pid" 2>/dev/null; then
+		# SIGTERM asks nspawn for an orderly shutdown of a booted container.
+		kill -TERM "$nspawn_pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			kill -0 "$nspawn_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	# Killing the init of the PID namespace kills everything in it.
+	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null || true
+	kill -KILL "$nspawn_pid" 2>/dev/null || true
+	wait "$nspawn_pid" 2>/dev/null || true
+	nspawn_pid=
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	stop_container
+	[ -n "$chroot_proc" ] && umount -l "$chroot_proc" 2>/dev/null
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		# Nothing may stay mounted under what we delete.
+		grep -F " $work/" /proc/self/mounts | awk '{print $2}' | sort -r |
+			while read -r m; do umount -l "$m"; done
+		rm -rf --one-file-system "$work"
+	fi
+	rm -rf --one-file-system "$cache"/root-*.tmp 2>/dev/null
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+
+# ------------------------------------------------------------------------------------------
+# Host packages
+need=()
+for p in debootstrap systemd-container; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]} on the host"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The Debian mirror this machine uses for $suite, from its apt sources (one-line .list and
+# deb822 .sources files alike).
+mirror_from_sources() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		# deb [options] URI SUITE COMPONENTS...
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk -v s="$suite" '$1 == "deb" && $3 == s { print $2; exit }'
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		# Stanzas separated by blank lines; Types, URIs, Suites, Enabled fields.
+		awk -v s="$suite" '
+			function flush() {
+				if (types ~ /(^| )deb( |$)/ && enabled != "no" && (" " suites " ") ~ (" " s " ") && uri != "")
+					{ print uri; found = 1; exit }
+				types = suites = uri = enabled = ""
+			}
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			/^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
+			/^URIs:/ { sub(/^URIs:[ \t]*/, ""); split($0, u, /[ \t]+/); uri = u[1] }
+			/^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+			/^Enabled:/ { sub(/^Enabled:[ \t]*/, ""); enabled = tolower($0) }
+			END { if (!found) flush() }' "$f"
+	done
+}
+mirror=$(mirror_from_sources | head -n 1)
+if [ -z "$mirror" ]; then
+	echo "FAIL: no '$suite' mirror in /etc/apt/sources.list or sources.list.d" >&2
+	exit 1
+fi
+
+# ------------------------------------------------------------------------------------------
+# The cached root: debootstrap, then the packages by chroot + apt-get.
+mkdir -p "$cache"
+key=$(printf '%s\n' "$suite" "${pkgs[@]}" | sha256sum | cut -c1-16)
+base=$cache/root-$key
+exec 9>"$cache/lock"
+flock 9
+if [ ! -x "$base/usr/lib/systemd/systemd" ]; then
+	say "building the $suite root from $mirror (cached as $base)"
+	tmp=$base.tmp
+	rm -rf --one-file-system "$tmp"
+	debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 || {
+		tail -n 30 "$cache/debootstrap.log" >&2
+		exit 1
+	}
+	mount -t proc proc "$tmp/proc"
+	chroot_proc=$tmp/proc
+	# No service starts from maintainer scripts in a chroot.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 755 "$tmp/usr/sbin/policy-rc.d"
+	{
+		chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+	} >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; exit 1; }
+	chroot "$tmp" apt-get clean
+	rm -f "$tmp/usr/sbin/policy-rc.d"
+	umount "$tmp/proc"
+	chroot_proc=
+	# A container's console needs no getty; machine-id is made at first boot.
+	rm -f "$tmp/etc/machine-id"
+	: >"$tmp/etc/machine-id"
+	rm -rf --one-file-system "$base"
+	mv "$tmp" "$base"
+fi
+flock -u 9
+exec 9>&-
+
+# ------------------------------------------------------------------------------------------
+# Build for /usr, install into a fresh copy of the root.
+work=$(mktemp -d /var/tmp/ipv4opt-container.XXXXXX)
+root=$work/root
+say "copying the cached root"
+cp -a "$base" "$root"
+
+say "building with --prefix=/usr --sysconfdir=/etc --localstatedir=/var"
+if [ ! -x "$top/configure" ]; then
+	(cd "$top" && autoreconf -fi >/dev/null)
+fi
+mkdir "$work/build"
+(
+	cd "$work/build"
+	"$top/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var >configure.log 2>&1 ||
+		{ tail -n 30 configure.log >&2; exit 1; }
+	make -j"$(nproc)" >make.log 2>&1 && make install DESTDIR="$root" >install.log 2>&1 ||
+		{ tail -n 30 make.log install.log >&2; exit 1; }
+)
+chroot "$root" ldconfig
+# The shipped config, as an operator installs it.
+install -m 0644 "$top/conf/ipv4optd.conf" "$root/etc/ipv4optd.conf"
+# No login prompt on the container's console.
+ln -sf /dev/null "$root/etc/systemd/system/console-getty.service"
+
+# ------------------------------------------------------------------------------------------
+# Boot
+say "booting the container"
+systemd-nspawn --register=no --keep-unit --private-network -D "$root" -b \
+	</dev/null >"$work/console.log" 2>&1 &
+nspawn_pid=$!
+for _ in $(seq 1 200); do
+	for c in $(ps -o pid= --ppid "$nspawn_pid" 2>/dev/null); do
+		if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ]; then
+			cpid=$c
+		fi
+	done
+	[ -n "$cpid" ] && break
+	kill -0 "$nspawn_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$cpid" ]; then
+	echo "FAIL: the container's systemd did not start" >&2
+	tail -n 30 "$work/console.log" >&2
+	exit 1
+fi
+
+ct() { nsenter -t "$cpid" -a "$@"; }
+
+state=
+for _ in $(seq 1 600); do
+	state=$(ct systemctl is-system-running 2>/dev/null) || true
+	case "$state" in running|degraded) break ;; esac
+	sleep 0.1
+done
+say "system state: $state"
+case "$state" in
+running|degraded) ;;
+*)
+	echo "FAIL: the container did not finish booting (state '$state')" >&2
+	tail -n 30 "$work/console.log" >&2
+	exit 1
+	;;
+esac
+[ "$state" = running ] || ct systemctl --failed --no-legend || true
+
+# ------------------------------------------------------------------------------------------
+# Checks
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok - $what"
+	else
+		echo "not ok - $what"
+		fails=$((fails + 1))
+	fi
+}
+
+# Waits up to $1 tenths of a second for a command to succeed.
+wait_for() {
+	local n=$1
+	shift
+	for _ in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+igmp() { ct cat /proc/net/igmp; }
+# /proc/net/igmp: "IDX DEV ..." lines, then one line per group (hex, network byte order).
+has_group() { # DEV HEX
+	igmp | awk -v d="$1" -v g="$2" '/^[0-9]/ { dev = $2 } $1 == g && dev == d { f = 1 } END { exit !f }'
+}
+# Groups of the shipped config on the interfaces made below.
+shipped_groups() {
+	has_group lab0 010101EF && has_group vlan100 010101EF && has_group lab1 010101E8 &&
+		has_group lab0 090909EF && has_group lab1 090909EF && has_group lab2 090909EF
+}
+# No group of ours anywhere (the kernel's 224.0.0.1 stays).
+no_groups() {
+	local t
+	t=$(igmp) && grep -q lab0 <<<"$t" && ! awk '/^[ \t]/ { print $1 }' <<<"$t" | grep -qv '0000E0$'
+}
+main_pid() { ct systemctl show -P MainPID ipv4optd; }
+is_active() { [ "$(ct systemctl is-active "$1")" = active ]; }
+
+# The interfaces of the shipped config: lab0, lab1, lab2, vlan1* (peers named out of lab*).
+for pair in lab0:peer0 lab1:peer1 lab2:peer2 vlan100:peerv; do
+	ct ip link add "${pair%%:*}" type veth peer name "${pair##*:}"
+	ct ip link set "${pair%%:*}" up
+	ct ip link set "${pair##*:}" up
+done
+# A limit other than the default, to see that the sandbox lets the daemon read /proc/sys.
+ct sh -c "echo 40 >/proc/sys/net/ipv4/igmp_max_memberships"
+
+# As a package's postinst would: the user and group, the unit files.
+ct systemd-sysusers
+ct systemctl daemon-reload
+uid=$(ct id -u ipv4optd)
+gid_ctl=$(ct getent group ipv4opt | cut -d: -f3)
+check "systemd-sysusers created user ipv4optd (uid $uid) and group ipv4opt (gid $gid_ctl)" \
+	eval '[ -n "$uid" ] && [ "$uid" -ne 0 ] && [ -n "$gid_ctl" ]'
+
+say "start without the socket unit: the daemon makes its own socket"
+check "systemctl start ipv4optd (no ipv4optd.socket): succeeds" ct systemctl start ipv4optd
+check "ipv4optd.service is active" is_active ipv4optd
+check "the shipped config's groups are in /proc/net/igmp" wait_for 50 shipped_groups
+check "its socket: mode 0666, group ipv4opt (control.group; chown as a member, no capability)" \
+	test "$(ct stat -c '%a %G' /run/ipv4optd/ipv4optd.sock)" = "666 ipv4opt"
+out=$(ct journalctl -u ipv4optd -p warning -q --no-pager -o cat)
+[ -z "$out" ] || sed 's/^/# /' <<<"$out"
+check "no warning or error from the daemon in the journal" test -z "$out"
+check "systemctl stop ipv4optd: succeeds" ct systemctl stop ipv4optd
+check "no group of ours is left in /proc/net/igmp" no_groups
+check "the daemon removed its socket" ct test ! -e /run/ipv4optd/ipv4optd.sock
+
+say "start with the socket unit"
+ct systemctl enable --now ipv4optd.socket
+check "ipv4optd.socket is active" is_active ipv4optd.socket
+check "systemctl start ipv4optd: succeeds" ct systemctl start ipv4optd
+check "ipv4optd.service is active" is_active ipv4optd
+check "the shipped config's groups are in /proc/net/igmp" wait_for 50 shipped_groups
+pid=$(main_pid)
+
+out=$(ct ipv4ctl show 2>&1) || true
+check "ipv4ctl show (as root) lists policy iptv on lab0" grep -q "iptv" <<<"$out"
+out=$(ct ipv4ctl status 2>&1) || true
+check "ipv4ctl status: the daemon uses systemd's socket" grep -q "(socket-activated)" <<<"$out"
+check "ipv4ctl status: igmp_max_memberships read from /proc/sys (40)" \
+	grep -q "igmp_max_memberships=40" <<<"$out"
+out=$(ct setpriv --reuid=65534 --regid=65534 --clear-groups ipv4ctl show 2>&1) || true
+check "ipv4ctl show as nobody: allowed (the socket is 0666)" grep -q "iptv" <<<"$out"
+out=$(ct setpriv --reuid=65534 --regid=65534 --clear-groups ipv4ctl reload 2>&1) && rc=0 || rc=$?
+check "ipv4ctl reload as nobody: refused (exit 1, 'permission denied')" \
+	eval '[ "$rc" -eq 1 ] && grep -q "permission denied" <<<"$out"'
+
+# Least privilege: /proc/PID/status of the main process.
+st=$(ct cat "/proc/$pid/status")
+field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<<"$st"; }
+check "runs as uid ipv4optd ($(field Uid))" [ "$(field Uid)" = "$uid $uid $uid $uid" ]
+check "primary group ipv4optd, supplementary group ipv4opt ($(field Groups))" \
+	grep -qw "$gid_ctl" <<<"$(field Groups)"
+# CAP_NET_BIND_SERVICE is bit 10: 0x400. Nothing else, in any set.
+for set in CapEff CapPrm CapAmb CapBnd; do
+	check "$set = CAP_NET_BIND_SERVICE only ($(field "$set"))" \
+		[ "$(field "$set")" = 0000000000000400 ]
+done
+check "CapInh: nothing beyond CAP_NET_BIND_SERVICE ($(field CapInh))" \
+	[ "$(( 0x$(field CapInh) & ~0x400 ))" -eq 0 ]
+check "NoNewPrivs: 1" [ "$(field NoNewPrivs)" = 1 ]
+check "seccomp filter in force (Seccomp: 2)" [ "$(field Seccomp)" = 2 ]
+
+# A runtime join: the state directory is writable under ProtectSystem=strict.
+check "ipv4ctl join 239.7.7.7 dev lab2 (runtime, saved in the StateDirectory)" \
+	ct ipv4ctl join 239.7.7.7 dev lab2
+check "239.7.7.7 on lab2 in /proc/net/igmp" wait_for 20 has_group lab2 070707EF
+check "/var/lib/ipv4optd is owned by ipv4optd" \
+	[ "$(ct stat -c %U /var/lib/ipv4optd)" = ipv4optd ]
+
+say "reload"
+ct sed -i 's|^policies = (|policies = (\n\t{ name = "added"; group = "239.5.5.5"; interfaces = [ "lab0" ]; action = "join"; },|' \
+	/etc/ipv4optd.conf
+check "systemctl reload ipv4optd with an edited config: succeeds" ct systemctl reload ipv4optd
+check "the new group 239.5.5.5 is on lab0" wait_for 20 has_group lab0 050505EF
+check "same main process after the reload" [ "$(main_pid)" = "$pid" ]
+
+ct cp /etc/ipv4optd.conf /etc/ipv4optd.conf.good
+ct sed -i 's|"239.5.5.5"|"239.5.5.300"|' /etc/ipv4optd.conf
+out=$(ct systemctl reload ipv4optd 2>&1) && rc=0 || rc=$?
+check "systemctl reload with a broken config: fails (exit $rc)" [ "$rc" -ne 0 ]
+check "the service is still active" is_active ipv4optd
+check "same main process" [ "$(main_pid)" = "$pid" ]
+check "its memberships are all there" shipped_groups
+check "and the reloaded group" has_group lab0 050505EF
+check "and the runtime join" has_group lab2 070707EF
+jr=$(ct journalctl -u ipv4optd --no-pager -o cat 2>&1)
+check "the journal has the file:line error (/etc/ipv4optd.conf:N:)" \
+	grep -q "/etc/ipv4optd.conf:[0-9]*:.*239.5.5.300" <<<"$jr"
+ct mv /etc/ipv4optd.conf.good /etc/ipv4optd.conf
+
+say "journal"
+js=$(ct journalctl -u ipv4optd --no-pager -o json 2>&1)
+check "journal entries with POLICY=, GROUP=, IFNAME= (the join of 239.5.5.5 on lab0)" \
+	grep -q '"POLICY":"added"' <<<"$(grep '"GROUP":"239.5.5.5"' <<<"$js" | grep '"IFNAME":"lab0"')"
+
+say "watchdog"
+# WatchdogSec=30s as shipped; 3 s here so the test is quick.
+ct mkdir -p /etc/systemd/system/ipv4optd.service.d
+ct sh -c 'printf "[Service]\nWatchdogSec=3s\n" >/etc/systemd/system/ipv4optd.service.d/watchdog.conf'
+ct systemctl daemon-reload
+ct systemctl restart ipv4optd
+check "restarted with WatchdogSec=3s" is_active ipv4optd
+check "its memberships are back after the restart" wait_for 50 shipped_groups
+pid=$(main_pid)
+restarts=$(ct systemctl show -P NRestarts ipv4optd)
+ct sh -c "kill -STOP $pid"
+new=
+for _ in $(seq 1 200); do
+	new=$(main_pid)
+	eval '[ "$new" != "$pid" ] && [ "$new" != 0 ]' && is_active ipv4optd && break
+	sleep 0.1
+done
+check "the hung daemon (SIGSTOP) is replaced: MainPID $pid -> $new" \
+	eval '[ "$new" != "$pid" ] && [ "$new" != 0 ]'
+check "NRestarts grew" [ "$(ct systemctl show -P NRestarts ipv4optd)" -gt "$restarts" ]
+check "the journal says why (watchdog timeout)" \
+	grep -qi "watchdog timeout" <<<"$(ct journalctl -u ipv4optd --no-pager -o cat)"
+check "memberships are back" wait_for 50 shipped_groups
+check "the runtime join is back (from the state directory)" wait_for 20 has_group lab2 070707EF
+ct rm -rf /etc/systemd/system/ipv4optd.service.d
+ct systemctl daemon-reload
+
+say "stop"
+check "systemctl stop ipv4optd: succeeds" ct systemctl stop ipv4optd
+check "no group of ours is left in /proc/net/igmp" no_groups
+check "the socket unit still listens" is_active ipv4optd.socket
+out=$(ct ipv4ctl status 2>&1) || true
+check "a connection to the socket starts the daemon again (socket activation)" \
+	grep -q "socket-activated" <<<"$out"
+check "ipv4optd.service is active again" is_active ipv4optd
+check "with its memberships" wait_for 50 shipped_groups
+ct systemctl stop ipv4optd.socket ipv4optd
+check "stopped with the socket: no group left" no_groups
+
+say "done"
+if [ "$fails" -ne 0 ]; then
+	echo "=== journal of ipv4optd"
+	ct journalctl -u ipv4optd -u ipv4optd.socket --no-pager | tail -n 60
+	echo "FAIL: $fails check(s) failed"
+	exit 1
+fi
+echo "PASS: ipv4optd under systemd ($((SECONDS - t_start)) s)"
