@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "capture.h"
 #include "ipv4opt.h"
@@ -23,6 +25,8 @@
 #define RELAY_RATE_WINDOW_USEC (1000 * 1000ULL)
 #define RELAY_LOG_INTERVAL_USEC (10 * 1000 * 1000ULL) /* per-packet problems, per policy */
 #define RELAY_MAX_LOCAL_ADDRS 4096
+#define RELAY_GSO_MAX_SEGS 64              /* UDP_MAX_SEGMENTS of older kernels */
+#define RELAY_GSO_MAX_BYTES 65000          /* one IPv4 packet before segmentation */
 
 enum relay_drop {
 	RELAY_DROP_TRUNCATED,        /* longer than the buffer (MSG_TRUNC) */
@@ -75,6 +79,8 @@ struct rpolicy {
 	bool egress_ok;
 	int egress_error;              /* last one logged */
 	int sock_tos;                  /* IP_TOS set on send_fd */
+	bool gso;                      /* UDP_SEGMENT works on this path */
+	size_t gso_max_size;           /* datagrams up to this size go by GSO */
 	struct ipv4opt_message *outq;  /* this batch's datagrams for send_fd */
 	size_t n_out;
 	struct rpolicy *pnext;         /* policies with datagrams queued in this batch */
@@ -410,6 +416,8 @@ static int send_open(struct relay *r, struct rpolicy *rp)
 			return k;
 		rp->sock_tos = ipv4opt_tos_compose(rc->dscp, 0);
 	}
+	rp->gso = true;
+	rp->gso_max_size = RELAY_BUF_SIZE;
 	rp->send_fd = TAKE_FD(fd);
 	rp->send_port = ntohs(sin.sin_port);
 	port_mark(r, rp->send_port, true);
@@ -441,14 +449,93 @@ static enum relay_drop send_error_reason(int err)
 	}
 }
 
-/* Sends this batch's datagrams of one policy. Runs of equal TOS go out in one sendmmsg on the
- * connected socket with IP_TOS set for the socket: a per-packet IP_TOS control message would
- * make the kernel look the route up for every datagram. What the kernel refuses is dropped
- * and counted: nothing waits for a slow destination. */
+/* How many datagrams from i on can go out as one UDP GSO send: equal sizes (the last may be
+ * shorter), within the kernel's segment and packet limits. */
+static size_t gso_run(const struct rpolicy *rp, size_t i, size_t j)
+{
+	size_t seg = rp->outq[i].len, total = seg, k = i + 1;
+
+	if (!rp->gso || seg == 0 || seg > rp->gso_max_size)
+		return 1;
+	while (k < j && k - i < RELAY_GSO_MAX_SEGS && total + rp->outq[k].len <= RELAY_GSO_MAX_BYTES &&
+	       rp->outq[k].len <= seg && rp->outq[k].len > 0) {
+		total += rp->outq[k].len;
+		if (rp->outq[k++].len < seg)
+			break; /* a shorter one ends the run */
+	}
+	return k - i;
+}
+
+/* One sendmsg of n datagrams with UDP_SEGMENT (Linux 4.18): the stack is traversed once for
+ * all of them and the packet is cut into the original datagrams below, on the wire as if
+ * sent one by one. Returns 0 or -errno. */
+static int send_gso(struct rpolicy *rp, size_t i, size_t n)
+{
+	struct iovec iov[RELAY_GSO_MAX_SEGS];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+	} control = {};
+	struct msghdr mh = {
+		.msg_iov = iov,
+		.msg_iovlen = n,
+		.msg_control = control.b,
+		.msg_controllen = sizeof(control.b),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	uint16_t seg = (uint16_t)rp->outq[i].len;
+
+	for (size_t k = 0; k < n; k++)
+		iov[k] = (struct iovec){ .iov_base = rp->outq[i + k].buf,
+					 .iov_len = rp->outq[i + k].len };
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	if (sendmsg(rp->send_fd, &mh, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Sends datagrams [i, j) with sendmmsg. Returns the index reached; a full queue below
+ * (EAGAIN, ENOBUFS) returns SIZE_MAX after counting the rest of the batch (n) as dropped. */
+static size_t send_mmsg(struct relay *r, struct rpolicy *rp, size_t i, size_t j, size_t n)
+{
+	while (i < j) {
+		int k = ipv4opt_send_batch(rp->send_fd, rp->outq + i, j - i, MSG_DONTWAIT);
+		enum relay_drop reason;
+
+		if (k > 0) {
+			for (size_t s = i; s < i + (size_t)k; s++)
+				rp->bytes_out += rp->outq[s].n;
+			rp->packets_out += (uint64_t)k;
+			i += (size_t)k;
+			continue;
+		}
+		reason = send_error_reason(k);
+		if (reason == RELAY_DROP_SEND_EAGAIN || reason == RELAY_DROP_SEND_ENOBUFS) {
+			/* The queue below is full: the rest of the batch would fail too. */
+			rp->drops[reason] += n - i;
+			rpolicy_log_drop(r, rp, k, "send queue full, datagrams dropped");
+			return SIZE_MAX;
+		}
+		rp->drops[reason]++;
+		rpolicy_log_drop(r, rp, k, "failed to send");
+		i++;
+	}
+	return i;
+}
+
+/* Sends this batch's datagrams of one policy on its connected socket. Runs of equal TOS share
+ * the socket's IP_TOS: a per-packet IP_TOS control message would make the kernel look the
+ * route up for every datagram. Within a run, datagrams of equal size go out by UDP GSO, the
+ * others by sendmmsg. What the kernel refuses is dropped and counted: nothing waits for a
+ * slow destination. */
 static void rpolicy_send(struct relay *r, struct rpolicy *rp)
 {
 	size_t i = 0, n = rp->n_out;
 
+	rp->n_out = 0;
 	while (i < n) {
 		int tos = rp->outq[i].cm.tos;
 		size_t j = i + 1;
@@ -467,30 +554,60 @@ static void rpolicy_send(struct relay *r, struct rpolicy *rp)
 			rp->sock_tos = tos;
 		}
 		while (i < j) {
-			int k = ipv4opt_send_batch(rp->send_fd, rp->outq + i, j - i, MSG_DONTWAIT);
-			enum relay_drop reason;
+			size_t g = gso_run(rp, i, j), m;
+			int k;
 
-			if (k > 0) {
-				for (size_t s = i; s < i + (size_t)k; s++)
-					rp->bytes_out += rp->outq[s].n;
-				rp->packets_out += (uint64_t)k;
-				i += (size_t)k;
+			if (g < 2) {
+				/* Up to where a GSO run starts. */
+				for (m = i + 1; m < j && gso_run(rp, m, j) < 2; m++)
+					;
+				i = send_mmsg(r, rp, i, m, n);
+				if (i == SIZE_MAX)
+					return;
 				continue;
 			}
-			reason = send_error_reason(k);
-			if (reason == RELAY_DROP_SEND_EAGAIN || reason == RELAY_DROP_SEND_ENOBUFS) {
-				/* The queue below is full: the rest of the batch would fail too. */
-				rp->drops[reason] += n - i;
-				rpolicy_log_drop(r, rp, k, "send queue full, datagrams dropped");
-				rp->n_out = 0;
-				return;
+			k = send_gso(rp, i, g);
+			if (k == 0) {
+				for (size_t s = i; s < i + g; s++) {
+					rp->outq[s].n = rp->outq[s].len;
+					rp->bytes_out += rp->outq[s].len;
+				}
+				rp->packets_out += g;
+				i += g;
+				continue;
 			}
-			rp->drops[reason]++;
+			if (k == -EINVAL || k == -EIO || k == -EOPNOTSUPP || k == -EMSGSIZE) {
+				/* Larger than the path MTU (EINVAL), or no checksum offload below
+				 * (EIO): this size, or this path, goes by sendmmsg from now on. */
+				if (k == -EIO || rp->outq[i].len <= 1)
+					rp->gso = false;
+				else
+					rp->gso_max_size = rp->outq[i].len - 1;
+				continue;
+			}
+			switch (send_error_reason(k)) {
+			case RELAY_DROP_SEND_EAGAIN:
+			case RELAY_DROP_SEND_ENOBUFS:
+				rp->drops[send_error_reason(k)] += n - i;
+				rpolicy_log_drop(r, rp, k, "send queue full, datagrams dropped");
+				return;
+			case RELAY_DROP_SEND_UNREACHABLE:
+			case RELAY_DROP_SEND_OTHER:
+			case RELAY_DROP_TRUNCATED:
+			case RELAY_DROP_RXQ_OVERFLOW:
+			case RELAY_DROP_NO_INTERFACE:
+			case RELAY_DROP_FILTERED:
+			case RELAY_DROP_LOOP:
+			case RELAY_DROP_RATE_LIMITED:
+			case RELAY_DROP_WRITE_ERROR:
+			case _RELAY_DROP_MAX:
+				break;
+			}
+			rp->drops[send_error_reason(k)] += g;
 			rpolicy_log_drop(r, rp, k, "failed to send");
-			i++;
+			i += g;
 		}
 	}
-	rp->n_out = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -36,6 +36,17 @@ check "stats: no drops" [ "$(stat_of burst dropped_packets)" = 0 ]
 check "stats: last source 10.80.1.2" \
 	[ "$(stat_of burst last_source | cut -d: -f1)" = 10.80.1.2 ]
 
+"$IPV4CTL" -S "$SOCK" stats --prometheus >"$LAB_TMP/prom.txt"
+check "prometheus: ipv4opt_packets_received_total of burst is 10000" \
+	grep -qx 'ipv4opt_packets_received_total{policy="burst",action="relay"} 10000' "$LAB_TMP/prom.txt"
+check "prometheus: ipv4opt_packets_sent_total of burst is 10000" \
+	grep -qx 'ipv4opt_packets_sent_total{policy="burst",action="relay"} 10000' "$LAB_TMP/prom.txt"
+check "prometheus: drops by reason" \
+	grep -qx 'ipv4opt_drops_total{policy="burst",action="relay",reason="send_eagain"} 0' "$LAB_TMP/prom.txt"
+check "prometheus: rates are gauges" \
+	grep -qx '# TYPE ipv4opt_receive_packets_per_second gauge' "$LAB_TMP/prom.txt"
+check "prometheus: no label that changes per packet" bash -c "! grep -q last_source '$LAB_TMP/prom.txt'"
+
 # Unicast destination on the same port: its own DSCP and TTL; the group policy sees nothing.
 recv_start uni -p 6001 -c 1000 -T 10 -q 2000
 send 10.80.1.2 239.10.0.2:5000 -n 1000 -l 100 -r 20000
