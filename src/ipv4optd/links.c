@@ -267,7 +267,7 @@ out:
 	return r;
 }
 
-int links_resync(struct links *l)
+static int resync_once(struct links *l)
 {
 	int r;
 
@@ -290,6 +290,34 @@ int links_resync(struct links *l)
 	return 0;
 }
 
+int links_resync(struct links *l)
+{
+	int r;
+
+	/* A dump that links changed under is flagged NLM_F_DUMP_INTR (libmnl: EINTR) and may
+	 * miss some: dump again, so churn while (re)starting neither fails nor leaves links
+	 * that are gone. */
+	for (int attempt = 0;; attempt++) {
+		r = resync_once(l);
+		if (r != -EINTR || attempt >= 16)
+			return r;
+	}
+}
+
+/* Discards what the event socket holds. After an overrun the kernel reports no further loss
+ * (NETLINK_S_CONGESTED stays set) until a read finds the queue empty, and what is queued is
+ * older than the dump that follows: replayed after it, a creation whose deletion was lost
+ * would bring back a link that is gone. */
+static void drain(struct links *l)
+{
+	char buf[64];
+
+	for (int budget = 1 << 16; budget > 0; budget--)
+		if (recv(mnl_socket_get_fd(l->nl), buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) < 0 &&
+		    errno != ENOBUFS && errno != EINTR)
+			return; /* EAGAIN: empty */
+}
+
 static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct links *l = userdata;
@@ -307,6 +335,7 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 				return 0;
 			if (errno == ENOBUFS) {
 				log_warning("rtnetlink receive queue overrun: events lost, resynchronizing");
+				drain(l);
 				int r = links_resync(l);
 				if (r < 0)
 					log_error_errno(r, "Failed to resynchronize links: %m");
