@@ -335,7 +335,7 @@ static int pcap_record(struct capture *c, const struct capture_packet *p)
 	memcpy(hdr + 12, &p->src, 4);
 	memcpy(hdr + 16, &p->dst, 4);
 	csum = ipv4opt_checksum(hdr, 20);
-	memcpy(hdr + 10, &csum, 2); /* the checksum is already in network order */
+	put16(hdr + 10, csum);
 	/* UDP header (RFC 768); checksum 0: not computed (allowed over IPv4). */
 	put16(hdr + 20, p->sport);
 	put16(hdr + 22, p->dport);

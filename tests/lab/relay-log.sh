@@ -33,6 +33,7 @@ check "pcap: 50 datagrams 10.80.1.2 > 239.10.0.6.5006, UDP length 100" \
 	     grep -c '10\.80\.1\.2\.[0-9]* > 239\.10\.0\.6\.5006: UDP, length 100')" -eq 50 ]
 check "pcap: TTL 7 and TOS 0x20 of the received packets" \
 	[ "$(grep -c 'tos 0x20, ttl 7,.*proto UDP (17), length 128' "$LAB_TMP/probe.txt")" -eq 50 ]
+check "pcap: IPv4 header checksums are right" bash -c "! grep -q 'bad cksum' '$LAB_TMP/probe.txt'"
 check "stats: 50 received, 50 recorded" \
 	[ "$(stat_of probe packets_received) $(stat_of probe packets_sent)" = "50 50" ]
 
