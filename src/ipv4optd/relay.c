@@ -151,6 +151,7 @@ struct relay {
 	uint8_t send_ports[65536 / 8]; /* local ports of send sockets */
 	in_addr_t *local;              /* the host's addresses, sorted */
 	size_t n_local;
+	bool local_dirty;              /* addresses changed: read again when next needed */
 
 	uint64_t unmatched;            /* datagrams on data sockets that no policy claimed */
 	uint64_t loops;
@@ -196,8 +197,14 @@ static int cmp_addr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool addr_is_local(const struct relay *r, in_addr_t a)
+static void local_addresses_refresh(struct relay *r);
+
+static bool addr_is_local(struct relay *r, in_addr_t a)
 {
+	/* Read lazily: only a datagram from one of our send ports asks, and an interface
+	 * storm does not cost an address dump per event. */
+	if (r->local_dirty)
+		local_addresses_refresh(r);
 	return bsearch(&a, r->local, r->n_local, sizeof(*r->local), cmp_addr) != NULL;
 }
 
@@ -208,6 +215,7 @@ static void local_addresses_refresh(struct relay *r)
 	in_addr_t *v;
 	size_t n = 0;
 
+	r->local_dirty = false;
 	if (getifaddrs(&ifa) < 0) {
 		log_warning_errno(errno, "Failed to read the host's addresses: %m");
 		return;
@@ -352,9 +360,25 @@ static void send_egress(struct relay *r, struct rpolicy *rp, int gone_ifindex)
 			    ipv4opt_set_unicast_if(rp->send_fd, ifindex);
 	}
 	/* Connected: the route is looked up once, not per datagram, and an ICMP unreachable
-	 * comes back as an error of the next send. */
-	if (k >= 0 && connect(rp->send_fd, (const struct sockaddr *)&rc->to, sizeof(rc->to)) < 0)
-		k = -errno;
+	 * comes back as an error of the next send. Disconnected first: connect() keeps the
+	 * source address it chose the first time, which may be gone. */
+	if (k >= 0) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+
+		(void)connect(rp->send_fd, &unspec, sizeof(unspec));
+		if (connect(rp->send_fd, (const struct sockaddr *)&rc->to, sizeof(rc->to)) < 0)
+			k = -errno;
+		/* A disconnect may release the port (bound to 0): keep loop protection on the
+		 * port in use now. */
+		if (getsockname(rp->send_fd, (struct sockaddr *)&sin, &sl) == 0 &&
+		    ntohs(sin.sin_port) != rp->send_port) {
+			port_mark(r, rp->send_port, false);
+			rp->send_port = ntohs(sin.sin_port);
+			port_mark(r, rp->send_port, true);
+		}
+	}
 	if (k < 0) {
 		if (rp->egress_ok || rp->egress_error != k)
 			log_full_errno(LOG_WARNING, k, &ctx,
@@ -1209,7 +1233,7 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 	case LINKS_EVENT_NEW:
 	case LINKS_EVENT_DEL:
 	case LINKS_EVENT_ADDRESS:
-		local_addresses_refresh(r);
+		r->local_dirty = true;
 		break;
 	case LINKS_EVENT_RENAME:
 	case LINKS_EVENT_CHANGE:
@@ -1223,12 +1247,11 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 		if (rp->conf->action != POLICY_ACTION_RELAY || rp->send_fd < 0)
 			continue;
 		ifname = rp->conf->relay.interface;
-		/* Named egress: its own events. By route, or not sending now: any change of
-		 * links or addresses may have brought a route. */
+		/* Named egress: the events of that name. By route: address changes (the source
+		 * address), and anything while it cannot send (a route may have come). The
+		 * kernel re-routes a connected socket by itself when routes change. */
 		if (ifname[0] ? streq(ifname, k->name) || (old_name && streq(ifname, old_name)) :
-				ev != LINKS_EVENT_CHANGE)
-			send_egress(r, rp, gone);
-		else if (!rp->egress_ok && ev != LINKS_EVENT_CHANGE)
+				ev == LINKS_EVENT_ADDRESS || (!rp->egress_ok && ev != LINKS_EVENT_CHANGE))
 			send_egress(r, rp, gone);
 	}
 }

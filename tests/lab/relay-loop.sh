@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Loop protection: the daemon's relayed output, coming back to it unchanged through a bridge
+# (its source one of our addresses, its source port one of our send sockets'), is dropped and
+# counted, while the same group from another sender is accepted; TTL and DSCP play no part.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/relay-lib.sh"
+
+relay_lab
+# rcv bridges r0 with r1, whose peer is in1 in the daemon's namespace: what the daemon sends
+# out of out0 comes back on in1.
+lab_veth d in1 rcv r1
+lab_ip rcv link add br0 type bridge
+lab_ip rcv link set r0 master br0
+lab_ip rcv link set r1 master br0
+lab_ip rcv addr del 10.80.2.2/24 dev r0
+lab_ip rcv addr add 10.80.2.2/24 dev br0
+lab_ip rcv link set br0 type bridge mcast_snooping 0
+for x in "rcv r1" "rcv br0" "d in1"; do
+	# shellcheck disable=SC2086
+	set -- $x
+	lab_ip "$1" link set "$2" up
+done
+lab_ip d addr add 10.80.3.1/24 dev in1
+# The kernel drops packets whose source is one of the host's addresses unless accept_local is
+# set: with it set (as some setups need), the daemon's own check is what stops the loop.
+lab_exec d sysctl -qw net.ipv4.conf.in1.rp_filter=0 net.ipv4.conf.in1.accept_local=1 \
+	net.ipv4.conf.all.accept_local=1
+lab_wait 5 bash -c "ip -n $LAB_ID-d link show in1 | grep -q LOWER_UP && \
+	ip -n $LAB_ID-rcv link show br0 | grep -q LOWER_UP"
+
+cat >"$LAB_TMP/conf" <<CONF
+policies = (
+  { name = "out"; group = "239.10.0.1"; interfaces = [ "in0" ]; port = 5000; action = "relay";
+    relay = { to = "239.20.0.1:6000"; interface = "out0"; ttl = 8; }; },
+  { name = "back"; group = "239.20.0.1"; interfaces = [ "in1" ]; port = 6000; action = "relay";
+    relay = { to = "239.10.0.1:5000"; interface = "out0"; ttl = 8; }; }
+);
+CONF
+lab_daemon_start d "$LAB_TMP/conf"
+lab_wait 5 igmp_has d in1 239.20.0.1
+
+send 10.80.1.2 239.10.0.1:5000 -n 100 -r 5000
+lab_wait 3 bash -c "[ \"\$(\"$IPV4CTL\" -S \"$SOCK\" -j stats back | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"policies\"][\"back\"][\"packets_received\"])')\" -ge 100 ]"
+check "relayed: 100 sent out of out0" [ "$(stat_of out packets_sent)" = 100 ]
+check "loop: the 100 came back on in1" [ "$(stat_of back packets_received)" = 100 ]
+check "loop: all 100 dropped as our own output" [ "$(stat_of back drops.loop)" = 100 ]
+check "loop: none relayed again" [ "$(stat_of back packets_sent)" = 0 ]
+
+# The same group from another host on that link is relayed.
+lab_exec rcv "$MCSEND" -s 10.80.2.2 -n 20 -r 1000 239.20.0.1:6000 >/dev/null
+sleep 0.3
+check "another sender of the group is relayed" [ "$(stat_of back packets_sent)" = 20 ]
+lab_done
