@@ -354,6 +354,14 @@ jr=$(ct journalctl -u ipv4optd --no-pager -o cat 2>&1)
 check "the journal has the file:line error (/etc/ipv4optd.conf:N:)" \
 	grep -q "/etc/ipv4optd.conf:[0-9]*:.*239.5.5.300" <<<"$jr"
 ct mv /etc/ipv4optd.conf.good /etc/ipv4optd.conf
+# A config the user ipv4optd cannot read (doc/security.md): the same.
+ct chmod 0600 /etc/ipv4optd.conf
+out=$(ct systemctl reload ipv4optd 2>&1) && rc=0 || rc=$?
+check "systemctl reload with a config ipv4optd cannot read: fails (exit $rc)" [ "$rc" -ne 0 ]
+check "the service is still active, same process" \
+	eval 'is_active ipv4optd && [ "$(main_pid)" = "$pid" ]'
+check "with its memberships" shipped_groups
+ct chmod 0644 /etc/ipv4optd.conf
 
 say "journal"
 js=$(ct journalctl -u ipv4optd --no-pager -o json 2>&1)
