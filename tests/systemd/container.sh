@@ -331,6 +331,12 @@ check "seccomp filter in force (Seccomp: 2)" [ "$(field Seccomp)" = 2 ]
 check "ipv4ctl join 239.7.7.7 dev lab2 (runtime, saved in the StateDirectory)" \
 	ct ipv4ctl join 239.7.7.7 dev lab2
 check "239.7.7.7 on lab2 in /proc/net/igmp" wait_for 20 has_group lab2 070707EF
+# A port below 1024 (PTP event messages, 224.0.1.129:319): CAP_NET_BIND_SERVICE at work.
+check "ipv4ctl join 224.0.1.129 dev lab2 port 319 (binds a port below 1024)" \
+	ct ipv4ctl join 224.0.1.129 dev lab2 port 319
+check "the daemon holds UDP port 319" eval 'ct cat /proc/net/udp | grep -q ":013F "'
+check "224.0.1.129 on lab2 in /proc/net/igmp" wait_for 20 has_group lab2 810100E0
+check "ipv4ctl leave 224.0.1.129 dev lab2" ct ipv4ctl leave 224.0.1.129 dev lab2
 check "/var/lib/ipv4optd is owned by ipv4optd" \
 	[ "$(ct stat -c %U /var/lib/ipv4optd)" = ipv4optd ]
 
