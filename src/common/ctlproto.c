@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,36 @@ static void tokener_freep(struct json_tokener **t)
 		json_tokener_free(*t);
 }
 
+/* True if o holds a number that is not finite. json-c, strict mode included, takes the
+ * literals NaN, Infinity and -Infinity, which are not JSON (RFC 8259, section 6), and writes
+ * them back as such; 1e400 reads as infinity. The depth is bounded by the tokener. */
+static bool json_has_nonfinite(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return !isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (json_has_nonfinite(json_object_array_get_idx(o, i)))
+				return true;
+		return false;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (json_has_nonfinite(val))
+				return true;
+		}
+		return false;
+	}
+	case json_type_null:
+	case json_type_boolean:
+	case json_type_int:
+	case json_type_string:
+		return false;
+	}
+	return false;
+}
+
 int ctlproto_json_parse(const char *text, size_t len, struct json_object **ret,
 			char **ret_error)
 {
@@ -148,6 +179,9 @@ int ctlproto_json_parse(const char *text, size_t len, struct json_object **ret,
 			return fail(ret_error, -EBADMSG,
 				    "malformed JSON: unexpected text after the object at offset %zu",
 				    i);
+	if (json_has_nonfinite(o))
+		return fail(ret_error, -EBADMSG, "malformed JSON: a number is NaN, Infinity or "
+			    "out of range");
 	*ret = TAKE_PTR(o);
 	return 0;
 }

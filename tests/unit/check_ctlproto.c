@@ -105,6 +105,34 @@ START_TEST(test_request_malformed)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_ctlproto (corpus/ctlproto/crash-nan): json-c takes NaN and
+ * Infinity even in strict mode, and writes them back, which no JSON reader takes. */
+START_TEST(test_request_nonfinite)
+{
+	static const char *const texts[] = {
+		"{\"version\":1,\"command\":\"leave\",\"args\":{\"group\":NaN}}",
+		"{\"version\":1,\"command\":\"show\",\"args\":{\"a\":[1,Infinity]}}",
+		"{\"version\":1,\"command\":\"show\",\"args\":{\"a\":{\"b\":-Infinity}}}",
+		"{\"version\":1,\"command\":\"show\",\"args\":{\"a\":1e400}}",
+	};
+	static const char nan_data[] = "{\"version\":1,\"ok\":true,\"data\":{\"x\":NaN}}";
+	_cleanup_free_ char *msg = NULL;
+	struct ctl_response resp = {};
+	struct ctl_request req = {};
+
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+		ck_assert_msg(parse_req(texts[i], &req, &msg) == -EBADMSG, "%s", texts[i]);
+		ck_assert_ptr_nonnull(strstr(msg, "NaN, Infinity or out of range"));
+	}
+	ck_assert_int_eq(ctlproto_response_parse(nan_data, strlen(nan_data), &resp, &msg),
+			 -EBADMSG);
+	/* finite doubles are numbers like any other */
+	ck_assert_int_eq(parse_req("{\"version\":1,\"command\":\"show\",\"args\":{\"a\":-0.5e3}}",
+				   &req, &msg), 0);
+	ctl_request_done(&req);
+}
+END_TEST
+
 START_TEST(test_request_oversized)
 {
 	_cleanup_free_ char *big = malloc(CTLPROTO_MAX_REQUEST + 64), *msg = NULL;
@@ -232,6 +260,7 @@ static Suite *ctlproto_suite(void)
 	tcase_add_test(tc, test_request_roundtrip);
 	tcase_add_test(tc, test_request_malformed);
 	tcase_add_test(tc, test_request_oversized);
+	tcase_add_test(tc, test_request_nonfinite);
 	tcase_add_test(tc, test_membership_args);
 	tcase_add_test(tc, test_response);
 	tcase_add_test(tc, test_names);
