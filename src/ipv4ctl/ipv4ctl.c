@@ -408,7 +408,9 @@ static int show_stats(struct json_object *d)
 		printf("no policies in the configuration\n");
 		return 0;
 	}
-	/* Columns: POLICY, ACTION, then the numbers of the first policy, upper-cased. */
+	/* Columns: POLICY, ACTION, then the numbers and strings of the first policy (counters,
+	 * rates, last source), upper-cased; breakdowns (drops by reason) are in -j and
+	 * --prometheus. */
 	cols = calloc(2, sizeof(*cols));
 	if (!cols)
 		return EXIT_REFUSED;
@@ -420,7 +422,9 @@ static int show_stats(struct json_object *d)
 			const char **v;
 			char *up;
 
-			if (!json_object_is_type(val, json_type_int))
+			if (streq(key, "action") || json_object_is_type(val, json_type_object) ||
+			    json_object_is_type(val, json_type_array) ||
+			    json_object_is_type(val, json_type_boolean))
 				continue;
 			v = reallocarray(cols, n + 1, sizeof(*cols));
 			up = strdup(key);
@@ -455,8 +459,18 @@ static int show_stats(struct json_object *d)
 				key[k] = (char)(cols[c][k] >= 'A' && cols[c][k] <= 'Z' ?
 						cols[c][k] + 32 : cols[c][k]);
 			key[k] = '\0';
-			snprintf(nums + 24 * c, 24, "%lld", (long long)jint(pol, key));
+			struct json_object *v = NULL;
+
+			(void)json_object_object_get_ex(pol, key, &v);
 			row[c] = nums + 24 * c;
+			if (json_object_is_type(v, json_type_string))
+				row[c] = json_object_get_string(v);
+			else if (json_object_is_type(v, json_type_double))
+				snprintf(nums + 24 * c, 24, "%.0f", json_object_get_double(v));
+			else if (json_object_is_type(v, json_type_int))
+				snprintf(nums + 24 * c, 24, "%lld", (long long)jint(pol, key));
+			else
+				row[c] = NULL; /* null or absent: "-" */
 		}
 		if (output_table_add(t, row) < 0)
 			return EXIT_REFUSED;

@@ -96,11 +96,37 @@ void output_table_print(const struct output_table *t, FILE *f)
 	}
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && streq(s + n - k, suffix);
+}
+
+/* Gauges: rates and timestamps (Prometheus conventions: a unit suffix, no _total). */
+static bool is_gauge(const char *key)
+{
+	return ends_with(key, "_per_second") || ends_with(key, "_seconds");
+}
+
+/* String members that are labels: stable per policy. Others (last_source, egress) would
+ * make a new series each time they change. */
+static bool is_label(const char *key)
+{
+	return streq(key, "action");
+}
+
+/* An object of counters, e.g. "drops": {"send_eagain": N, ...}: one family, one series per
+ * member, labelled reason="MEMBER". */
+static bool is_breakdown(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_object);
+}
+
 /* Metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
 static void metric_name(const char *key, char *buf, size_t size)
 {
-	size_t n = strlen(key);
-	bool total = n >= 6 && streq(key + n - 6, "_total");
+	bool total = ends_with(key, "_total") || is_gauge(key);
 	size_t o = (size_t)snprintf(buf, size, "ipv4opt_");
 
 	for (const char *p = key; *p && o + 1 < size; p++)
@@ -141,6 +167,32 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
 
+/* One sample: name{policy="P",LABELS...[,extra="value"]} V */
+static void print_series(FILE *f, const char *name, const char *policy, struct json_object *pol,
+			 const char *extra, const char *extra_value, struct json_object *v)
+{
+	fprintf(f, "%s{policy=\"", name);
+	print_label_value(f, policy);
+	fputc('"', f);
+	json_object_object_foreach(pol, lkey, lval) {
+		if (!is_label(lkey) || !label_name_ok(lkey) ||
+		    !json_object_is_type(lval, json_type_string))
+			continue;
+		fprintf(f, ",%s=\"", lkey);
+		print_label_value(f, json_object_get_string(lval));
+		fputc('"', f);
+	}
+	if (extra) {
+		fprintf(f, ",%s=\"", extra);
+		print_label_value(f, extra_value);
+		fputc('"', f);
+	}
+	if (json_object_is_type(v, json_type_int))
+		fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(v));
+	else
+		fprintf(f, "} %.17g\n", json_object_get_double(v));
+}
+
 int output_prometheus(struct json_object *data, FILE *f)
 {
 	struct json_object *policies, *seen;
@@ -162,7 +214,8 @@ int output_prometheus(struct json_object *data, FILE *f)
 		json_object_object_foreach(pol, key, val) {
 			const char **v;
 
-			if (!is_number(val) || json_object_object_get_ex(seen, key, NULL))
+			if ((!is_number(val) && !is_breakdown(val)) ||
+			    json_object_object_get_ex(seen, key, NULL))
 				continue;
 			v = reallocarray(keys, n_keys + 1, sizeof(*keys));
 			if (!v) {
@@ -178,31 +231,28 @@ int output_prometheus(struct json_object *data, FILE *f)
 
 	for (size_t k = 0; k < n_keys; k++) {
 		char name[256];
+		bool gauge = is_gauge(keys[k]);
 
 		metric_name(keys[k], name, sizeof(name));
-		fprintf(f, "# HELP %s ipv4optd counter \"%s\" per policy\n", name, keys[k]);
-		fprintf(f, "# TYPE %s counter\n", name);
+		fprintf(f, "# HELP %s ipv4optd %s \"%s\" per policy\n", name,
+			gauge ? "gauge" : "counter", keys[k]);
+		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		json_object_object_foreach(policies, pname2, pol2) {
 			struct json_object *v;
 
 			if (!json_object_is_type(pol2, json_type_object) ||
-			    !json_object_object_get_ex(pol2, keys[k], &v) || !is_number(v))
+			    !json_object_object_get_ex(pol2, keys[k], &v))
 				continue;
-			fprintf(f, "%s{policy=\"", name);
-			print_label_value(f, pname2);
-			fputc('"', f);
-			json_object_object_foreach(pol2, lkey, lval) {
-				if (!json_object_is_type(lval, json_type_string) ||
-				    !label_name_ok(lkey))
-					continue;
-				fprintf(f, ",%s=\"", lkey);
-				print_label_value(f, json_object_get_string(lval));
-				fputc('"', f);
+			if (is_breakdown(v)) {
+				json_object_object_foreach(v, reason, rv) {
+					if (!is_number(rv))
+						continue;
+					print_series(f, name, pname2, pol2, "reason", reason, rv);
+				}
+				continue;
 			}
-			if (json_object_is_type(v, json_type_int))
-				fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(v));
-			else
-				fprintf(f, "} %.17g\n", json_object_get_double(v));
+			if (is_number(v))
+				print_series(f, name, pname2, pol2, NULL, NULL, v);
 		}
 	}
 	return 0;

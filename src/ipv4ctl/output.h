@@ -23,8 +23,10 @@ void output_table_print(const struct output_table *t, FILE *f);
 
 /* Renders the data of a `stats` response ({"policies":{"NAME":{"KEY":N,...}}}) as the
  * Prometheus text exposition format: each numeric KEY becomes the counter
- * ipv4opt_KEY_total{policy="NAME"}, string members other than counters become labels
- * (action="relay"). Returns 0 or -EBADMSG when data has another shape. */
+ * ipv4opt_KEY_total{policy="NAME",action="ACTION"}, or the gauge ipv4opt_KEY when KEY ends
+ * in _per_second or _seconds; an object of numbers (KEY: {"REASON": N}) becomes the counter
+ * ipv4opt_KEY_total{...,reason="REASON"}. Other strings (last_source) are not labels.
+ * Returns 0 or -EBADMSG when data has another shape. */
 int output_prometheus(struct json_object *data, FILE *f);
 
 #endif
