@@ -7,6 +7,7 @@
  */
 #include <assert.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
@@ -914,8 +915,8 @@ static void check_duplicate_names(struct parser *p, const struct config *c)
 
 static void parse_root(struct parser *p, const config_setting_t *root, struct config *c)
 {
-	static const char *const keys[] = { "control", "log",      "state_dir",
-					    "rcvbuf",  "policies", NULL };
+	static const char *const keys[] = { "control",       "log",      "state_dir", "rcvbuf",
+					    "coalesce_usec", "policies", NULL };
 	struct scope top = {}, logsc = { .what = "log" };
 	const config_setting_t *s;
 	const char *str;
@@ -962,6 +963,21 @@ static void parse_root(struct parser *p, const config_setting_t *root, struct co
 	/* the kernel doubles the value and caps it at net.core.rmem_max (socket(7)) */
 	if (s && get_integer_range(p, s, "rcvbuf", &top, 4096, INT_MAX / 2, &v))
 		c->rcvbuf = (int)v;
+
+	s = config_setting_get_member(root, "coalesce_usec");
+	if (s && get_integer_range(p, s, "coalesce_usec", &top, 0, CONFIG_MAX_COALESCE_USEC, &v)) {
+		/* The queue is empty when the wait starts (the drain reached EAGAIN); what a
+		 * 10 Gb/s burst brings during it must fit in the receive buffer. */
+		uint64_t buf = 2 * (uint64_t)(c->rcvbuf > 0 ? c->rcvbuf : CONFIG_DEFAULT_RCVBUF);
+		uint64_t max = buf / CONFIG_COALESCE_BURST_BYTES_PER_USEC;
+
+		if ((uint64_t)v > max)
+			perr(p, s, "key 'coalesce_usec' %s: %lld is more than the receive buffer "
+			     "(rcvbuf %" PRIu64 ") holds of a 10 Gb/s burst: at most %" PRIu64
+			     " microseconds, or a larger rcvbuf", scope_str(&top), v, buf / 2, max);
+		else
+			c->coalesce_usec = (uint64_t)v;
+	}
 
 	s = config_setting_get_member(root, "policies");
 	if (!s || !want_type(p, s, "policies", CONFIG_TYPE_LIST, &top))
@@ -1045,6 +1061,7 @@ static int config_new(const char *name, struct config **ret)
 		return -ENOMEM;
 	c->control.mode = 0666;
 	c->log.level = LOG_INFO;
+	c->coalesce_usec = CONFIG_DEFAULT_COALESCE_USEC;
 	*ret = TAKE_PTR(c);
 	return 0;
 }

@@ -21,6 +21,14 @@
 #define CONFIG_MAX_POLICIES 65536
 #define CONFIG_MAX_INTERFACES 64   /* names/patterns per policy */
 #define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
+#define CONFIG_DEFAULT_RCVBUF (4 * 1024 * 1024)
+#define CONFIG_DEFAULT_COALESCE_USEC 500
+#define CONFIG_MAX_COALESCE_USEC 100000
+/* What a burst at 10 Gb/s (1250 bytes per microsecond) costs the receive buffer per
+ * microsecond, with the kernel's per-datagram overhead (sk_buff, truesize) counted at up to the
+ * datagram's size again. The coalescing wait is at most what the buffer (the doubled SO_RCVBUF,
+ * socket(7)) holds of such a burst. */
+#define CONFIG_COALESCE_BURST_BYTES_PER_USEC 2500
 
 enum policy_action {
 	POLICY_ACTION_JOIN,  /* hold the membership only */
@@ -93,6 +101,7 @@ struct config {
 	} log;
 	char *state_dir;
 	int rcvbuf;                     /* data sockets' SO_RCVBUF, bytes; 0 = default (4 MiB) */
+	uint64_t coalesce_usec;         /* wait after a small drain of a data socket; 0: off */
 	struct policy *policies;
 	size_t n_policies;
 };

@@ -22,6 +22,7 @@ static const char sample[] =
 	"log = { level = \"info\"; };\n"
 	"state_dir = \"/var/lib/ipv4optd\";\n"
 	"rcvbuf = 4194304;\n"
+	"coalesce_usec = 2000;\n"
 	"policies = (\n"
 	"  { name = \"iptv\"; group = \"239.1.1.1\"; interfaces = [ \"eth0\", \"vlan1*\" ]; port = 5000; action = \"join\"; },\n"
 	"  { name = \"feed-a\"; group = \"232.1.1.1\"; sources = [ \"10.1.1.5\" ]; interfaces = [ \"eth1\" ];\n"
@@ -137,11 +138,12 @@ START_TEST(test_sample)
 	ck_assert_int_eq(c->log.level, LOG_INFO);
 	ck_assert_str_eq(c->state_dir, "/var/lib/ipv4optd");
 	ck_assert_int_eq(c->rcvbuf, 4194304);
+	ck_assert_uint_eq(c->coalesce_usec, 2000);
 	ck_assert_uint_eq(c->n_policies, 3);
 
 	p = &c->policies[0];
 	ck_assert_str_eq(p->name, "iptv");
-	ck_assert_int_eq(p->line, 6);
+	ck_assert_int_eq(p->line, 7);
 	ck_assert_uint_eq(p->group.s_addr, ip("239.1.1.1"));
 	ck_assert_uint_eq(p->n_sources, 0);
 	ck_assert_uint_eq(p->n_exclude, 0);
@@ -158,7 +160,7 @@ START_TEST(test_sample)
 
 	p = &c->policies[1];
 	ck_assert_str_eq(p->name, "feed-a");
-	ck_assert_int_eq(p->line, 7);
+	ck_assert_int_eq(p->line, 8);
 	ck_assert_uint_eq(p->group.s_addr, ip("232.1.1.1"));
 	ck_assert_uint_eq(p->n_sources, 1);
 	ck_assert_uint_eq(p->sources[0].s_addr, ip("10.1.1.5"));
@@ -176,7 +178,7 @@ START_TEST(test_sample)
 
 	p = &c->policies[2];
 	ck_assert_str_eq(p->name, "probe");
-	ck_assert_int_eq(p->line, 10);
+	ck_assert_int_eq(p->line, 11);
 	ck_assert_uint_eq(p->group.s_addr, ip("239.9.9.9"));
 	ck_assert_uint_eq(p->n_sources, 0);
 	ck_assert_uint_eq(p->n_exclude, 1);
@@ -209,6 +211,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->state_dir, CONFIG_DEFAULT_STATE_DIR);
 	ck_assert_str_eq(CONFIG_DEFAULT_STATE_DIR, LOCALSTATEDIR "/lib/ipv4optd");
 	ck_assert_int_eq(c->rcvbuf, 0);
+	ck_assert_uint_eq(c->coalesce_usec, CONFIG_DEFAULT_COALESCE_USEC);
+	ck_assert_uint_eq(CONFIG_DEFAULT_COALESCE_USEC, 500);
 	ck_assert_uint_eq(p->port, 0);
 	ck_assert_int_eq(p->relay.ttl, -1);
 	ck_assert_str_eq(p->relay.interface, "");
@@ -466,6 +470,8 @@ START_TEST(test_types)
 	ck_bad("log = \"info\";\n", 1, "key 'log'", "must be a group");
 	ck_bad("state_dir = 5;\n", 1, "key 'state_dir'", "must be a string");
 	ck_bad("rcvbuf = \"4M\";\n", 1, "key 'rcvbuf'", "must be an integer");
+	ck_bad("coalesce_usec = 0.5;\n", 1, "key 'coalesce_usec' at top level",
+	       "must be an integer, not a number with a fraction");
 }
 END_TEST
 
@@ -615,6 +621,31 @@ START_TEST(test_top_level)
 	       "\"var/lib/x\" is not an absolute path");
 	ck_bad("rcvbuf = 100;\n", 1, "key 'rcvbuf'", "100 is out of range");
 	ck_bad("rcvbuf = 4294967296L;\n", 1, "key 'rcvbuf'", "out of range");
+}
+END_TEST
+
+/* The coalescing wait: 0 turns it off; its bound is what the receive buffer holds of a
+ * 10 Gb/s burst (2 x rcvbuf / 2500 bytes per microsecond). */
+START_TEST(test_coalesce)
+{
+	_cleanup_(config_freep) struct config *off = parse_good("coalesce_usec = 0;");
+	_cleanup_(config_freep) struct config *dflt = parse_good("coalesce_usec = 3355;");
+	_cleanup_(config_freep) struct config *big =
+		parse_good("rcvbuf = 125000000;\ncoalesce_usec = 100000;");
+
+	ck_assert_uint_eq(off->coalesce_usec, 0);
+	ck_assert_uint_eq(dflt->coalesce_usec, 3355);
+	ck_assert_uint_eq(big->coalesce_usec, CONFIG_MAX_COALESCE_USEC);
+	ck_bad("coalesce_usec = -1;\n", 1, "key 'coalesce_usec' at top level",
+	       "-1 is out of range (0-100000)");
+	ck_bad("coalesce_usec = 100001;\n", 1, "key 'coalesce_usec'", "out of range");
+	ck_bad("\ncoalesce_usec = 3356;\n", 2, "key 'coalesce_usec' at top level",
+	       "3356 is more than the receive buffer (rcvbuf 4194304) holds of a 10 Gb/s burst: "
+	       "at most 3355 microseconds");
+	/* rcvbuf's place in the file does not matter */
+	ck_bad("coalesce_usec = 1000;\nrcvbuf = 1048576;\n", 1, "key 'coalesce_usec'",
+	       "(rcvbuf 1048576)");
+	ck_bad("coalesce_uses = 500;\n", 1, "unknown key 'coalesce_uses'", NULL);
 }
 END_TEST
 
@@ -851,6 +882,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_control);
 	tcase_add_test(errs, test_log_level);
 	tcase_add_test(errs, test_top_level);
+	tcase_add_test(errs, test_coalesce);
 	tcase_add_test(errs, test_multiple_errors);
 	tcase_add_test(errs, test_error_cap);
 	tcase_add_test(errs, test_no_error_text);
