@@ -20,7 +20,7 @@
 #define RELAY_BATCH 64                     /* datagrams per recvmmsg / per policy sendmmsg */
 #define RELAY_BUDGET 1024                  /* datagrams per socket before yielding */
 #define RELAY_BUF_SIZE 65536               /* the largest UDP payload over IPv4 fits */
-#define RELAY_DEFAULT_RCVBUF (4 * 1024 * 1024)
+#define RELAY_COALESCE_BELOW RELAY_BATCH   /* a drain smaller than this waits before the next */
 #define RELAY_SNDBUF (4 * 1024 * 1024)
 #define RELAY_RATE_WINDOW_USEC (1000 * 1000ULL)
 #define RELAY_LOG_INTERVAL_USEC (10 * 1000 * 1000ULL) /* per-packet problems, per policy */
@@ -120,7 +120,9 @@ struct rsock {
 	struct relay *relay;
 	int fd;
 	uint16_t port;
-	sd_event_source *io;
+	sd_event_source *io;           /* off while coalesce is armed */
+	sd_event_source *coalesce;     /* one-shot: the next drain after a small one */
+	uint64_t coalesce_max_usec;    /* what the receive buffer holds of a 10 Gb/s burst */
 	uint32_t rxq_ovfl;             /* the kernel's cumulative count, as last seen */
 	struct route *routes;          /* sorted by group, ifindex */
 	size_t n_routes, cap_routes;
@@ -853,14 +855,12 @@ static void handle(struct relay *r, struct rsock *rs, struct ipv4opt_message *m,
 	}
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* Reads and relays what the socket holds, up to RELAY_BUDGET datagrams. Returns how many. */
+static size_t rsock_drain(struct rsock *rs)
 {
-	struct rsock *rs = userdata;
 	struct relay *r = rs->relay;
 	size_t total = 0;
 
-	(void)s;
-	(void)revents;
 	while (total < RELAY_BUDGET) {
 		uint64_t now_mono, now_rt;
 		int n;
@@ -869,7 +869,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			routes_rebuild(r);
 		for (size_t i = 0; i < RELAY_BATCH; i++)
 			r->rx[i].len = RELAY_BUF_SIZE;
-		n = ipv4opt_recv_batch(fd, r->rx, RELAY_BATCH, MSG_DONTWAIT);
+		n = ipv4opt_recv_batch(rs->fd, r->rx, RELAY_BATCH, MSG_DONTWAIT);
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
 				r->receive_errors++;
@@ -890,22 +890,90 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		if (n < RELAY_BATCH)
 			break; /* drained */
 	}
-	/* Past the budget the socket stays readable and the loop comes back to it after the
-	 * other sources had their turn. */
+	return total;
+}
+
+static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* After a drain of n datagrams: wait or listen. A wake-up costs more than the datagrams it
+ * finds at low rates (a context switch each; doc/performance.md, section Relay), so after a
+ * drain that did not fill one batch the socket's IO source goes off and a timer drains it
+ * coalesce_usec later, while the kernel queues what arrives. The queue was empty when the
+ * wait starts (the drain reached EAGAIN) and the wait is at most what the receive buffer
+ * holds of a 10 Gb/s burst, so the wait cannot overflow it. A drain that finds nothing (the
+ * traffic stopped) or a full batch (load) turns the IO source back on: an idle daemon has no
+ * timer armed, and under load the loop reads as fast as datagrams come. */
+static void rsock_coalesce(struct rsock *rs, size_t n)
+{
+	struct relay *r = rs->relay;
+	uint64_t usec = r->config ? r->config->coalesce_usec : 0;
+	int k;
+
+	if (usec > rs->coalesce_max_usec)
+		usec = rs->coalesce_max_usec;
+
+	if (n > 0 && n < RELAY_COALESCE_BELOW && usec > 0) {
+		uint64_t when = now_usec(r, CLOCK_MONOTONIC) + usec;
+
+		/* Accuracy 1 µs: sd-event would otherwise move the expiry later to coalesce it
+		 * with other timers (by up to 250 ms by default). */
+		if (rs->coalesce) {
+			k = sd_event_source_set_time(rs->coalesce, when);
+			if (k >= 0)
+				k = sd_event_source_set_enabled(rs->coalesce, SD_EVENT_ONESHOT);
+		} else
+			k = sd_event_add_time(r->event, &rs->coalesce, CLOCK_MONOTONIC, when, 1,
+					      on_coalesce, rs);
+		if (k >= 0) {
+			(void)sd_event_source_set_enabled(rs->io, SD_EVENT_OFF);
+			return;
+		}
+		/* No timer: no wait. */
+	}
+	if (rs->coalesce)
+		(void)sd_event_source_set_enabled(rs->coalesce, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(rs->io, SD_EVENT_ON);
+}
+
+static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct rsock *rs = userdata;
+
+	(void)s;
+	(void)usec;
+	rsock_coalesce(rs, rsock_drain(rs));
+	return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct rsock *rs = userdata;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	/* Past the budget the socket stays readable (and the IO source on): the loop comes back
+	 * to it after the other sources had their turn. */
+	rsock_coalesce(rs, rsock_drain(rs));
 	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Data sockets (the membership engine's hooks)                                                */
 
-static void rsock_set_rcvbuf(struct relay *r, int fd)
+static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
 {
-	int v = r->config && r->config->rcvbuf > 0 ? r->config->rcvbuf : RELAY_DEFAULT_RCVBUF;
+	int v = r->config && r->config->rcvbuf > 0 ? r->config->rcvbuf : CONFIG_DEFAULT_RCVBUF;
+	socklen_t sl = sizeof(v);
 
 	/* SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it the kernel
 	 * caps SO_RCVBUF there. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(rs->fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		(void)setsockopt(rs->fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	/* What the kernel granted (doubled, socket(7)) bounds the coalescing wait. */
+	if (getsockopt(rs->fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) < 0 || v < 0)
+		v = 0;
+	rs->coalesce_max_usec = (uint64_t)v / CONFIG_COALESCE_BURST_BYTES_PER_USEC;
 }
 
 static int hook_socket_added(struct members *m, int fd, uint16_t port, void *userdata)
@@ -922,7 +990,6 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	k = ipv4opt_set_rxq_ovfl(fd, true);
 	if (k < 0)
 		return k;
-	rsock_set_rcvbuf(r, fd);
 
 	if ((size_t)fd >= r->n_by_fd) {
 		size_t nn = (size_t)fd + 64;
@@ -940,6 +1007,7 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	rs->relay = r;
 	rs->fd = fd;
 	rs->port = port;
+	rsock_set_rcvbuf(r, rs);
 	k = sd_event_add_io(r->event, &rs->io, fd, EPOLLIN, on_io, rs);
 	if (k < 0) {
 		free(rs);
@@ -954,6 +1022,7 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 static void rsock_free(struct rsock *rs)
 {
 	sd_event_source_disable_unref(rs->io);
+	sd_event_source_disable_unref(rs->coalesce);
 	free(rs->routes);
 	free(rs);
 }
@@ -1218,7 +1287,7 @@ int relay_set_config(struct relay *r, const struct config *c)
 	if (c && c->rcvbuf != rcvbuf_old)
 		for (size_t i = 0; i < r->n_by_fd; i++)
 			if (r->by_fd[i])
-				rsock_set_rcvbuf(r, r->by_fd[i]->fd);
+				rsock_set_rcvbuf(r, r->by_fd[i]);
 	/* Routes may point at policies just freed: rebuilt before the next datagram. */
 	r->dirty = true;
 	return ret;
