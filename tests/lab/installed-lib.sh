@@ -19,7 +19,9 @@ export PKG_CONFIG_PATH=${pc%/*} PKG_CONFIG_SYSROOT_DIR=$root
 cflags=$(pkg-config --cflags libipv4opt) && libs=$(pkg-config --libs libipv4opt)
 check "pkg-config knows libipv4opt" [ -n "$libs" ]
 # shellcheck disable=SC2086
-cc -Wall -Werror -o "$LAB_TMP/ssm-join" "$top_srcdir/doc/examples/ssm-join.c" $cflags $libs
+# (a sanitizer build's library needs the program built with the same runtime)
+cc -Wall -Werror ${SAN_CFLAGS:-} -o "$LAB_TMP/ssm-join" "$top_srcdir/doc/examples/ssm-join.c" \
+	$cflags $libs ${SAN_LDFLAGS:-}
 check "an outside program compiles and links against the installed library" [ -x "$LAB_TMP/ssm-join" ]
 export LD_LIBRARY_PATH=${libs#-L}; LD_LIBRARY_PATH=${LD_LIBRARY_PATH%% *}
 check "it resolves the installed shared library" \

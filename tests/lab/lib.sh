@@ -31,7 +31,11 @@ lab_cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 		kill -KILL "$p" 2>/dev/null
 	done
+	# Whatever still runs inside a lab namespace (a helper started through a function, whose
+	# recorded pid was only the subshell) is ended with it.
 	for n in "${LAB_NS[@]}"; do
+		p=$(ip netns pids "$n" 2>/dev/null)
+		[ -n "$p" ] && kill -KILL $p 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
 	rm -rf "$LAB_TMP"

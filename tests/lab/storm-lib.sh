@@ -22,7 +22,7 @@ STORM_ANCHOR_SOURCE=127.0.0.2
 
 # mcfilter_anchor NS: starts the anchor in NS (lo up) and waits until the kernel lists it.
 mcfilter_anchor() {
-	lab_exec "$1" python3 -c '
+	ip netns exec "$LAB_ID-$1" python3 -c '
 import signal, socket, struct, sys
 def sa(a):
     return struct.pack("=H2s4s8s", socket.AF_INET, b"\0\0", socket.inet_aton(a), b"\0" * 8).ljust(128, b"\0")
