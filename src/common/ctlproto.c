@@ -309,7 +309,7 @@ static int format_line(struct json_object *root, char **ret)
 	return 0;
 }
 
-static int add(struct json_object *o, const char *key, struct json_object *v)
+int ctlproto_json_add(struct json_object *o, const char *key, struct json_object *v)
 {
 	if (!v)
 		return -ENOMEM;
@@ -327,10 +327,10 @@ int ctlproto_request_format(enum ctl_command c, struct json_object *args, char *
 
 	if (!name)
 		return -EINVAL;
-	if (!root || add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
-	    add(root, "command", json_object_new_string(name)) < 0)
+	if (!root || ctlproto_json_add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
+	    ctlproto_json_add(root, "command", json_object_new_string(name)) < 0)
 		return -ENOMEM;
-	if (args && add(root, "args", json_object_get(args)) < 0)
+	if (args && ctlproto_json_add(root, "args", json_object_get(args)) < 0)
 		return -ENOMEM;
 	return format_line(TAKE_PTR(root), ret);
 }
@@ -339,9 +339,9 @@ int ctlproto_response_format_ok(struct json_object *data, char **ret)
 {
 	_cleanup_json_ struct json_object *root = json_object_new_object();
 
-	if (!root || add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
-	    add(root, "ok", json_object_new_boolean(1)) < 0 ||
-	    add(root, "data", data ? json_object_get(data) : json_object_new_object()) < 0)
+	if (!root || ctlproto_json_add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
+	    ctlproto_json_add(root, "ok", json_object_new_boolean(1)) < 0 ||
+	    ctlproto_json_add(root, "data", data ? json_object_get(data) : json_object_new_object()) < 0)
 		return -ENOMEM;
 	return format_line(TAKE_PTR(root), ret);
 }
@@ -352,13 +352,15 @@ int ctlproto_response_format_error(int err, const char *message, struct json_obj
 	_cleanup_json_ struct json_object *root = json_object_new_object();
 	struct json_object *e = json_object_new_object();
 
-	if (!root || add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
-	    add(root, "ok", json_object_new_boolean(0)) < 0 || add(root, "error", e) < 0)
+	if (!root || ctlproto_json_add(root, "version", json_object_new_int(CTLPROTO_VERSION)) < 0 ||
+	    ctlproto_json_add(root, "ok", json_object_new_boolean(0)) < 0 ||
+	    ctlproto_json_add(root, "error", e) < 0)
 		return -ENOMEM;
-	if (add(e, "code", json_object_new_string(ctlproto_errno_to_code(err))) < 0 ||
-	    add(e, "message", json_object_new_string(message ? message : strerror(abs(err)))) < 0)
+	if (ctlproto_json_add(e, "code", json_object_new_string(ctlproto_errno_to_code(err))) < 0 ||
+	    ctlproto_json_add(e, "message",
+			      json_object_new_string(message ? message : strerror(abs(err)))) < 0)
 		return -ENOMEM;
-	if (details && add(e, "details", json_object_get(details)) < 0)
+	if (details && ctlproto_json_add(e, "details", json_object_get(details)) < 0)
 		return -ENOMEM;
 	return format_line(TAKE_PTR(root), ret);
 }
@@ -539,16 +541,16 @@ int ctlproto_membership_to_json(const struct ctl_membership *m, bool with_port,
 	if (!o)
 		return -ENOMEM;
 	inet_ntop(AF_INET, &m->group, a, sizeof(a));
-	if (add(o, "group", json_object_new_string(a)) < 0)
+	if (ctlproto_json_add(o, "group", json_object_new_string(a)) < 0)
 		return -ENOMEM;
 	if (m->source.s_addr != INADDR_ANY) {
 		inet_ntop(AF_INET, &m->source, a, sizeof(a));
-		if (add(o, "source", json_object_new_string(a)) < 0)
+		if (ctlproto_json_add(o, "source", json_object_new_string(a)) < 0)
 			return -ENOMEM;
 	}
-	if (add(o, "ifname", json_object_new_string(m->ifname)) < 0)
+	if (ctlproto_json_add(o, "ifname", json_object_new_string(m->ifname)) < 0)
 		return -ENOMEM;
-	if (with_port && m->port > 0 && add(o, "port", json_object_new_int(m->port)) < 0)
+	if (with_port && m->port > 0 && ctlproto_json_add(o, "port", json_object_new_int(m->port)) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;

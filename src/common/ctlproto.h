@@ -64,6 +64,11 @@ int ctlproto_errno_from_code(const char *code);
 int ctlproto_json_parse(const char *text, size_t len, struct json_object **ret,
 			char **ret_error);
 
+/* Adds v to object o under key, taking ownership of v (freed when it cannot be added).
+ * -ENOMEM when v is NULL (its constructor failed) or the add fails. Daemon and client build
+ * every JSON document with it. */
+int ctlproto_json_add(struct json_object *o, const char *key, struct json_object *v);
+
 struct ctl_request {
 	enum ctl_command command;
 	struct json_object *args; /* owned; an object, empty when the request has none */

@@ -93,38 +93,27 @@ static const char *state_dir(const struct daemon *d)
 /* ------------------------------------------------------------------------------------------ */
 /* JSON helpers                                                                                */
 
-static int jadd(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* NULL: JSON null (which json-c represents as a NULL object). */
 static int jadd_str(struct json_object *o, const char *key, const char *s)
 {
 	if (!s)
 		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-	return jadd(o, key, json_object_new_string(s));
+	return ctlproto_json_add(o, key, json_object_new_string(s));
 }
 
 static int jadd_u64(struct json_object *o, const char *key, uint64_t v)
 {
-	return jadd(o, key, json_object_new_uint64(v));
+	return ctlproto_json_add(o, key, json_object_new_uint64(v));
 }
 
 static int jadd_int(struct json_object *o, const char *key, int64_t v)
 {
-	return jadd(o, key, json_object_new_int64(v));
+	return ctlproto_json_add(o, key, json_object_new_int64(v));
 }
 
 static int jadd_bool(struct json_object *o, const char *key, bool v)
 {
-	return jadd(o, key, json_object_new_boolean(v));
+	return ctlproto_json_add(o, key, json_object_new_boolean(v));
 }
 
 static int jadd_addr(struct json_object *o, const char *key, struct in_addr a)
@@ -154,7 +143,7 @@ static int jarray_addrs(struct json_object *o, const char *key, const struct in_
 			return -ENOMEM;
 		}
 	}
-	return jadd(o, key, arr);
+	return ctlproto_json_add(o, key, arr);
 }
 
 /* ISO 8601, UTC, seconds. */
@@ -314,7 +303,7 @@ static int policy_to_json(const struct policy *p, struct json_object **ret)
 			return -ENOMEM;
 		}
 	}
-	if (jadd(o, "interfaces", ifs) < 0 || jadd_str(o, "name", p->name) < 0 ||
+	if (ctlproto_json_add(o, "interfaces", ifs) < 0 || jadd_str(o, "name", p->name) < 0 ||
 	    jadd_addr(o, "group", p->group) < 0 ||
 	    jarray_addrs(o, "sources", p->sources, p->n_sources) < 0 ||
 	    jarray_addrs(o, "exclude", p->exclude, p->n_exclude) < 0 ||
@@ -337,8 +326,9 @@ static int cmd_show(struct control *ctl, struct json_object *args, struct reply 
 	size_t n_links = 0;
 	int r;
 
-	if (!o || jadd(o, "policies", policies) < 0 || jadd(o, "members", members) < 0 ||
-	    jadd(o, "interfaces", ifs) < 0)
+	if (!o || ctlproto_json_add(o, "policies", policies) < 0 ||
+	    ctlproto_json_add(o, "members", members) < 0 ||
+	    ctlproto_json_add(o, "interfaces", ifs) < 0)
 		return -ENOMEM;
 	r = ctlproto_args_check_keys(args, keys, &e);
 	if (r < 0)
@@ -453,8 +443,9 @@ static int cmd_status(struct control *ctl, struct json_object *args, struct repl
 	size_t n_runtime = 0;
 	int r;
 
-	if (!o || jadd(o, "memberships", mem) < 0 || jadd(o, "kernel", kern) < 0 ||
-	    jadd(o, "control", ctrl) < 0 || jadd(o, "state", st) < 0)
+	if (!o || ctlproto_json_add(o, "memberships", mem) < 0 ||
+	    ctlproto_json_add(o, "kernel", kern) < 0 || ctlproto_json_add(o, "control", ctrl) < 0 ||
+	    ctlproto_json_add(o, "state", st) < 0)
 		return -ENOMEM;
 	r = ctlproto_args_check_keys(args, keys, &e);
 	if (r < 0)

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "capture.h"
+#include "ctlproto.h"
 #include "ipv4opt.h"
 #include "log.h"
 #include "macro.h"
@@ -1328,25 +1329,14 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 /* ------------------------------------------------------------------------------------------ */
 /* Counters                                                                                    */
 
-static int json_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int add_u64(struct json_object *o, const char *key, uint64_t v)
 {
-	return json_add(o, key, json_object_new_uint64(v));
+	return ctlproto_json_add(o, key, json_object_new_uint64(v));
 }
 
 static int add_double(struct json_object *o, const char *key, double v)
 {
-	return json_add(o, key, json_object_new_double(v));
+	return ctlproto_json_add(o, key, json_object_new_double(v));
 }
 
 int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj)
@@ -1382,19 +1372,19 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 		total += rp->drops[i];
 	}
 	k |= add_u64(obj, "dropped_packets", total);
-	k |= json_add(obj, "drops", drops);
+	k |= ctlproto_json_add(obj, "drops", drops);
 	k |= add_u64(obj, "stalls", rp->stalls);
 	k |= add_u64(obj, "rejoins", rp->rejoins);
 	k |= add_double(obj, "receive_packets_per_second", pps);
 	k |= add_double(obj, "receive_bytes_per_second", bps);
 	k |= add_double(obj, "last_packet_timestamp_seconds", (double)rp->last_realtime / 1e6);
 	if (rp->last_realtime > 0)
-		k |= json_add(obj, "last_source", json_object_new_string(
+		k |= ctlproto_json_add(obj, "last_source", json_object_new_string(
 				      addr_port_str(&rp->last_source, buf, sizeof(buf))));
 	else
 		k |= json_object_object_add(obj, "last_source", NULL) < 0 ? -ENOMEM : 0;
 	if (rp->conf && rp->conf->action == POLICY_ACTION_RELAY)
-		k |= json_add(obj, "egress", json_object_new_string(rp->egress_ok ? "up" : "down"));
+		k |= ctlproto_json_add(obj, "egress", json_object_new_string(rp->egress_ok ? "up" : "down"));
 	if (rp->capture)
 		k |= add_u64(obj, "rotations", capture_rotations(rp->capture));
 	return k ? -ENOMEM : 0;
