@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "io.h"
 #include "ipv4opt.h"
 #include "log.h"
 #include "macro.h"
@@ -159,31 +160,13 @@ static int journal_record(struct capture *c, const struct capture_packet *p)
 /* ------------------------------------------------------------------------------------------ */
 /* pcap                                                                                        */
 
-static int write_all(int fd, const void *b, size_t n)
-{
-	const uint8_t *p = b;
-
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int capture_flush(struct capture *c)
 {
 	int r;
 
 	if (!c || c->fd < 0 || c->used == 0)
 		return 0;
-	r = write_all(c->fd, c->buf, c->used);
+	r = io_write_all(c->fd, c->buf, c->used);
 	/* A partial write leaves a cut record: the reader stops there, which is all it can do.
 	 * The buffer is dropped either way, so memory stays bounded. */
 	c->used = 0;
@@ -220,7 +203,7 @@ static int pcap_open(struct capture *c)
 		return log_full_errno(LOG_ERR, errno, &ctx, "Policy %s: failed to open %s: %m",
 				      c->policy, c->conf.pcap_path);
 	/* The header goes out at once: a reader can open the file before the first record. */
-	r = write_all(fd, &h, sizeof(h));
+	r = io_write_all(fd, &h, sizeof(h));
 	if (r < 0)
 		return log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to write %s: %m",
 				      c->policy, c->conf.pcap_path);

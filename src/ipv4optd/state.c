@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "io.h"
 #include "log.h"
 #include "macro.h"
 #include "mkdir.h"
@@ -50,22 +51,6 @@ static int build(const struct members *m, struct json_object **ret)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int state_save(const char *dir, const struct members *m)
 {
 	_cleanup_json_ struct json_object *root = NULL;
@@ -91,9 +76,9 @@ int state_save(const char *dir, const struct members *m)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, text, strlen(text));
+	r = io_write_all(fd, text, strlen(text));
 	if (r >= 0)
-		r = write_all(fd, "\n", 1);
+		r = io_write_all(fd, "\n", 1);
 	if (r >= 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
 	/* The data must be on disk before the name points at it. */
