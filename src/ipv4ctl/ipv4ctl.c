@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -390,12 +391,47 @@ static int show_show(struct json_object *d)
 	return 0;
 }
 
+/* A counter of a stats policy object as text; "-" when absent. */
+static const char *stat_num(struct json_object *pol, const char *key, char *buf, size_t len)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(pol, key, &v) || !v)
+		return "-";
+	if (json_object_is_type(v, json_type_double))
+		snprintf(buf, len, "%.0f", json_object_get_double(v));
+	else
+		snprintf(buf, len, "%" PRIu64, json_object_get_uint64(v));
+	return buf;
+}
+
+/* How long ago the last datagram came, like "3s ago"; "never" for none. */
+static const char *stat_age(struct json_object *pol, char *buf, size_t len)
+{
+	struct json_object *v = NULL;
+	double t, age;
+
+	if (!json_object_object_get_ex(pol, "last_packet_timestamp_seconds", &v) || !v ||
+	    (t = json_object_get_double(v)) <= 0)
+		return "never";
+	age = (double)time(NULL) - t;
+	if (age < 0)
+		age = 0;
+	if (age < 120)
+		snprintf(buf, len, "%.0fs ago", age);
+	else if (age < 7200)
+		snprintf(buf, len, "%.0fm ago", age / 60);
+	else
+		snprintf(buf, len, "%.0fh ago", age / 3600);
+	return buf;
+}
+
 static int show_stats(struct json_object *d)
 {
+	static const char *const cols[] = { "POLICY", "ACTION", "IN", "IN_BYTES", "OUT",
+					    "OUT_BYTES", "DROPPED", "IN/S", "LAST", "FROM" };
 	_cleanup_(output_table_freep) struct output_table *t = NULL;
-	_cleanup_free_ const char **cols = NULL;
 	struct json_object *policies;
-	size_t n = 2;
 
 	if (!json_object_object_get_ex(d, "policies", &policies) ||
 	    !json_object_is_type(policies, json_type_object)) {
@@ -408,76 +444,30 @@ static int show_stats(struct json_object *d)
 		printf("no policies in the configuration\n");
 		return 0;
 	}
-	/* Columns: POLICY, ACTION, then the numbers and strings of the first policy (counters,
-	 * rates, last source), upper-cased; breakdowns (drops by reason) are in -j and
-	 * --prometheus. */
-	cols = calloc(2, sizeof(*cols));
-	if (!cols)
-		return EXIT_REFUSED;
-	cols[0] = "POLICY";
-	cols[1] = "ACTION";
-	json_object_object_foreach(policies, first_name, first) {
-		(void)first_name;
-		json_object_object_foreach(first, key, val) {
-			const char **v;
-			char *up;
-
-			if (streq(key, "action") || json_object_is_type(val, json_type_object) ||
-			    json_object_is_type(val, json_type_array) ||
-			    json_object_is_type(val, json_type_boolean))
-				continue;
-			v = reallocarray(cols, n + 1, sizeof(*cols));
-			up = strdup(key);
-			if (!v || !up) {
-				free(up);
-				if (v)
-					cols = v;
-				return EXIT_REFUSED;
-			}
-			cols = v;
-			for (char *p = up; *p; p++)
-				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-			cols[n++] = up;
-		}
-		break;
-	}
-	if (output_table_new(n, cols, &t) < 0)
+	/* For people: the counters that say whether traffic flows. Drops by reason, byte rates
+	 * and the rest are in -j and --prometheus. */
+	if (output_table_new(ELEMENTSOF(cols), cols, &t) < 0)
 		return EXIT_REFUSED;
 	json_object_object_foreach(policies, name, pol) {
-		_cleanup_free_ char *nums = calloc(n, 24);
-		_cleanup_free_ const char **row = calloc(n, sizeof(*row));
+		char in[24], inb[24], out[24], outb[24], drop[24], rate[24], age[24];
+		const char *from = jstr(pol, "last_source");
+		const char *row[] = {
+			name,
+			jstr(pol, "action"),
+			stat_num(pol, "packets_received", in, sizeof(in)),
+			stat_num(pol, "bytes_received", inb, sizeof(inb)),
+			stat_num(pol, "packets_sent", out, sizeof(out)),
+			stat_num(pol, "bytes_sent", outb, sizeof(outb)),
+			stat_num(pol, "dropped_packets", drop, sizeof(drop)),
+			stat_num(pol, "receive_packets_per_second", rate, sizeof(rate)),
+			stat_age(pol, age, sizeof(age)),
+			from ? from : "-",
+		};
 
-		if (!nums || !row)
-			return EXIT_REFUSED;
-		row[0] = name;
-		row[1] = jstr(pol, "action");
-		for (size_t c = 2; c < n; c++) {
-			char key[128];
-			size_t k;
-
-			for (k = 0; cols[c][k] && k + 1 < sizeof(key); k++)
-				key[k] = (char)(cols[c][k] >= 'A' && cols[c][k] <= 'Z' ?
-						cols[c][k] + 32 : cols[c][k]);
-			key[k] = '\0';
-			struct json_object *v = NULL;
-
-			(void)json_object_object_get_ex(pol, key, &v);
-			row[c] = nums + 24 * c;
-			if (json_object_is_type(v, json_type_string))
-				row[c] = json_object_get_string(v);
-			else if (json_object_is_type(v, json_type_double))
-				snprintf(nums + 24 * c, 24, "%.0f", json_object_get_double(v));
-			else if (json_object_is_type(v, json_type_int))
-				snprintf(nums + 24 * c, 24, "%lld", (long long)jint(pol, key));
-			else
-				row[c] = NULL; /* null or absent: "-" */
-		}
 		if (output_table_add(t, row) < 0)
 			return EXIT_REFUSED;
 	}
 	output_table_print(t, stdout);
-	for (size_t c = 2; c < n; c++)
-		free((char *)cols[c]);
 	return 0;
 }
 

@@ -36,6 +36,11 @@ check "stats: no drops" [ "$(stat_of burst dropped_packets)" = 0 ]
 check "stats: last source 10.80.1.2" \
 	[ "$(stat_of burst last_source | cut -d: -f1)" = 10.80.1.2 ]
 
+"$IPV4CTL" -S "$SOCK" stats burst >"$LAB_TMP/stats.txt"
+check "stats table: burst relay, 10000 in, 2000000 bytes in, 10000 out, 0 dropped, from 10.80.1.2" \
+	awk '$1 == "burst" && $2 == "relay" && $3 == 10000 && $4 == 2000000 && $5 == 10000 &&
+	     $7 == 0 && $NF ~ /^10\.80\.1\.2:/ { ok = 1 } END { exit !ok }' "$LAB_TMP/stats.txt"
+check "stats table: one header and one row" [ "$(wc -l <"$LAB_TMP/stats.txt")" -eq 2 ]
 "$IPV4CTL" -S "$SOCK" stats --prometheus >"$LAB_TMP/prom.txt"
 check "prometheus: ipv4opt_packets_received_total of burst is 10000" \
 	grep -qx 'ipv4opt_packets_received_total{policy="burst",action="relay"} 10000' "$LAB_TMP/prom.txt"
