@@ -127,7 +127,7 @@ START_TEST(test_batch_chunks)
 	settle();
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, 0), 3);
 	/* Nothing queued, blocking: the receive timeout ends it. */
-	ct_timeout(rcv, ABSENT_MS);
+	lab_rcvtimeo(rcv, ABSENT_MS);
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, 0), -EAGAIN);
 
 	/* Errors. */
@@ -318,7 +318,7 @@ START_TEST(test_concurrent_read_write)
 	rw.lo = (int)if_nametoindex("lo");
 	lab_leave();
 	ck_assert_int_gt(rw.lo, 0);
-	ct_timeout(rw.fd, 300);
+	lab_rcvtimeo(rw.fd, 300);
 	ck_assert_int_eq(ipv4opt_set_control_message(rw.fd, IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX |
 						     IPV4OPT_CM_TTL, true), 0);
 
@@ -357,5 +357,5 @@ int main(void)
 	tcase_add_test(tc, test_batch_multicast_egress);
 	tcase_add_test(tc, test_concurrent_read_write);
 	suite_add_tcase(s, tc);
-	return ct_run(s);
+	return lab_run_suite(s);
 }

@@ -143,12 +143,12 @@ START_TEST(test_bpf_raw_icmp)
 	ck_assert_int_eq(raw_read_until(ffd, IP_PROTO_ICMP, -1, -1, &p), 0);
 	ck_assert_uint_eq(raw_pkt_payload(&p)[0], ICMP_TYPE_ECHO_REPLY);
 	ck_assert_uint_eq(icmp_id(raw_pkt_payload(&p)), id);
-	set_rcvtimeo(ffd, 300);
+	lab_rcvtimeo(ffd, 300);
 	ck_assert_int_eq(raw_read_until(ffd, IP_PROTO_ICMP, -1, -1, &p), -EAGAIN);
 
 	/* detached: the unreachable reaches it again */
 	ck_assert_int_eq(ipv4opt_detach_filter(ffd), 0);
-	set_rcvtimeo(ffd, 2000);
+	lab_rcvtimeo(ffd, 2000);
 	ck_assert_int_eq(sendto(dfd, "y", 1, 0, (struct sockaddr *)&closed, sizeof(closed)), 1);
 	ck_assert_int_eq(raw_read_until(ffd, IP_PROTO_ICMP, ICMP_TYPE_DEST_UNREACH, -1, &p), 0);
 	close(ffd);
@@ -209,19 +209,8 @@ static Suite *bpf_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	lab_require_root();
+	/* Built once, before Check forks a process per test, so every test shares it and only
+	 * this process tears it down. */
 	L = lab_get();
-	/* ICMP errors are rate limited per peer; the tests must not depend on the bucket. */
-	if (lab_run(LAB_RCV, "sysctl -qw net.ipv4.icmp_ratelimit=0") != 0) {
-		fprintf(stderr, "cannot lift the ICMP rate limit in the lab\n");
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(bpf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return raw_run_suite(bpf_suite());
 }

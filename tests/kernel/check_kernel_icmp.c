@@ -91,13 +91,13 @@ START_TEST(test_icmp_filter_blocks_echo_reply)
 	/* the filtered socket: its first ICMP message is the unreachable, and no reply follows */
 	ck_assert_int_eq(icmp_next(ffd, -1, &p), 0);
 	ck_assert_uint_eq(raw_pkt_payload(&p)[0], ICMP_TYPE_DEST_UNREACH);
-	set_rcvtimeo(ffd, 300);
+	lab_rcvtimeo(ffd, 300);
 	ck_assert_int_eq(icmp_next(ffd, -1, &p), -EAGAIN);
 
 	/* the filter lifted: replies come through again */
 	ipv4opt_icmp_filter_accept(&f, ICMP_TYPE_ECHO_REPLY);
 	ck_assert_int_eq(ipv4opt_set_icmp_filter(ffd, &f), 0);
-	set_rcvtimeo(ffd, 2000);
+	lab_rcvtimeo(ffd, 2000);
 	icmp_send(ufd, L->rcv_addr[0], ICMP_TYPE_ECHO, id, 2);
 	ck_assert_int_eq(raw_read_until(ffd, IP_PROTO_ICMP, ICMP_TYPE_ECHO_REPLY, id, &p), 0);
 	ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 2);
@@ -127,7 +127,7 @@ START_TEST(test_icmp_filter_high_types_pass)
 	ck_assert_uint_eq(raw_pkt_payload(&p)[0], 40);
 	ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 2);
 	ck_assert_str_eq(ipv4opt_icmp_type_to_string(raw_pkt_payload(&p)[0]), "photuris");
-	set_rcvtimeo(rfd, 300);
+	lab_rcvtimeo(rfd, 300);
 	ck_assert_int_eq(icmp_next(rfd, id, &p), -EAGAIN);
 	close(sfd);
 	close(rfd);
@@ -169,19 +169,8 @@ static Suite *icmp_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	lab_require_root();
+	/* Built once, before Check forks a process per test, so every test shares it and only
+	 * this process tears it down. */
 	L = lab_get();
-	/* ICMP errors are rate limited per peer; the tests must not depend on the bucket. */
-	if (lab_run(LAB_RCV, "sysctl -qw net.ipv4.icmp_ratelimit=0") != 0) {
-		fprintf(stderr, "cannot lift the ICMP rate limit in the lab\n");
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(icmp_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return raw_run_suite(icmp_suite());
 }

@@ -268,5 +268,5 @@ int main(void)
 	tcase_add_test(tc, test_per_interface_sockets);
 	tcase_add_test(tc, test_raw_listeners);
 	suite_add_tcase(s, tc);
-	return ct_run(s);
+	return lab_run_suite(s);
 }

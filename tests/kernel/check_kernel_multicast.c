@@ -525,5 +525,5 @@ int main(void)
 	tcase_add_test(tc, test_set_source_filter);
 	tcase_add_test(tc, test_multicast_all);
 	suite_add_tcase(s, tc);
-	return ct_run(s);
+	return lab_run_suite(s);
 }

@@ -268,10 +268,10 @@ START_TEST(test_raw_hdrincl_fragments)
 	h.frag_off = 0;
 	ck_assert_int_eq(ipv4opt_raw_send(fd, &h, udp, 16, NULL), 36);
 	/* no datagram yet: it is incomplete */
-	set_rcvtimeo(ufd, 200);
+	lab_rcvtimeo(ufd, 200);
 	ck_assert_int_eq(recv(ufd, got, sizeof(got), 0), -1);
 	ck_assert_int_eq(errno, EAGAIN);
-	set_rcvtimeo(ufd, 2000);
+	lab_rcvtimeo(ufd, 2000);
 	/* last fragment: the remaining 12 bytes at offset 16 (2 units of 8) */
 	h.flags = 0;
 	h.frag_off = 2;
@@ -455,7 +455,7 @@ START_TEST(test_raw_listener_per_interface)
 		ck_assert_int_eq(p.cm.ifindex, L->rcv_if[i]);
 	}
 	/* and nothing else: socket 0 never sees s1's echo */
-	set_rcvtimeo(rfd[0], 300);
+	lab_rcvtimeo(rfd[0], 300);
 	ck_assert_int_eq(raw_read_until(rfd[0], IP_PROTO_ICMP, ICMP_TYPE_ECHO, id, &p), -EAGAIN);
 	for (int i = 0; i < 2; i++)
 		close(rfd[i]);
@@ -595,7 +595,7 @@ START_TEST(test_raw_errors)
 	ck_assert(!on);
 	ck_assert_int_eq(ipv4opt_get_hdrincl(fd, NULL), -EINVAL);
 	/* nothing to read: the timeout, as -EAGAIN */
-	set_rcvtimeo(fd, 100);
+	lab_rcvtimeo(fd, 100);
 	struct ipv4opt_header rh;
 	ck_assert_int_eq(ipv4opt_raw_recv(fd, buf, sizeof(buf), &rh, NULL, NULL, NULL), -EAGAIN);
 	ck_assert_int_eq(ipv4opt_raw_recv(-1, buf, sizeof(buf), &rh, NULL, NULL, NULL), -EBADF);
@@ -627,16 +627,8 @@ static Suite *raw_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	lab_require_root();
 	/* Built once, before Check forks a process per test, so every test shares it and only
 	 * this process tears it down. */
 	L = lab_get();
-	sr = srunner_create(raw_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return lab_run_suite(raw_suite());
 }

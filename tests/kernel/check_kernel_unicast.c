@@ -373,5 +373,5 @@ int main(void)
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_rxq_ovfl);
 	suite_add_tcase(s, tc);
-	return ct_run(s);
+	return lab_run_suite(s);
 }

@@ -23,13 +23,6 @@
 #define ARRIVE_MS 1000
 #define ABSENT_MS 150
 
-static inline void ct_timeout(int fd, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-}
-
 static inline struct sockaddr_in ct_sin(const char *addr, uint16_t port)
 {
 	return (struct sockaddr_in){
@@ -48,14 +41,10 @@ static inline const char *ct_ntoa(struct in_addr a)
 	return inet_ntop(AF_INET, &a, b, INET_ADDRSTRLEN);
 }
 
-/* A socket of type/protocol in ns with a receive timeout; fails the test if it cannot be made. */
+/* A socket of type/protocol in ns that waits ARRIVE_MS for a datagram. */
 static inline int ct_socket(enum lab_ns ns, int type, int protocol)
 {
-	int fd = lab_socket(ns, AF_INET, type, protocol);
-
-	ck_assert_msg(fd >= 0, "socket(%d, %d) in lab: %s", type, protocol, strerror(-fd));
-	ct_timeout(fd, ARRIVE_MS);
-	return fd;
+	return lab_test_socket(ns, type, protocol, ARRIVE_MS);
 }
 
 /* A UDP socket in ns bound to addr:port (addr NULL: wildcard), optionally with SO_REUSEADDR. */
@@ -119,9 +108,9 @@ static inline void ct_expect_none(int fd)
 	char buf[256];
 	ssize_t n;
 
-	ct_timeout(fd, ABSENT_MS);
+	lab_rcvtimeo(fd, ABSENT_MS);
 	n = ct_recv(fd, buf, sizeof(buf), NULL, NULL);
-	ct_timeout(fd, ARRIVE_MS);
+	lab_rcvtimeo(fd, ARRIVE_MS);
 	ck_assert_msg(n == -EAGAIN, "unexpected datagram \"%s\" (%zd)", n >= 0 ? buf : "", n);
 }
 
@@ -131,10 +120,10 @@ static inline int ct_drain(int fd)
 	char buf[2048];
 	int count = 0;
 
-	ct_timeout(fd, ABSENT_MS);
+	lab_rcvtimeo(fd, ABSENT_MS);
 	while (ipv4opt_recvmsg(fd, buf, sizeof(buf), 0, NULL, NULL, NULL) >= 0)
 		count++;
-	ct_timeout(fd, ARRIVE_MS);
+	lab_rcvtimeo(fd, ARRIVE_MS);
 	return count;
 }
 
@@ -169,22 +158,6 @@ static inline void ct_sysctl_set(enum lab_ns ns, const char *path, int v)
 	ck_assert_int_eq(write(fd, buf, (size_t)len), len);
 	close(fd);
 	ck_assert_int_eq(ct_sysctl_get(ns, path), v);
-}
-
-/* Builds the lab once in the parent, then runs each test in a child of its own (Check's fork
- * mode): the children share the lab, and a failing test cannot take the others with it. */
-static inline int ct_run(Suite *s)
-{
-	SRunner *sr;
-	int failed;
-
-	lab_require_root();
-	lab_get();
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <check.h>
 #include <unistd.h>
 
 #include "ipv4opt.h"
@@ -251,4 +253,33 @@ int lab_mcfilter_has(enum lab_ns ns, const char *ifname, const char *group, cons
 	int r = ipv4opt_mcfilter_foreach(NULL, mcfilter_cb, &c);
 	lab_leave();
 	return r < 0 ? r : c.count;
+}
+
+void lab_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+int lab_test_socket(enum lab_ns ns, int type, int protocol, int timeout_ms)
+{
+	int fd = lab_socket(ns, AF_INET, type, protocol);
+
+	ck_assert_msg(fd >= 0, "socket(%d, %d) in lab: %s", type, protocol, strerror(-fd));
+	lab_rcvtimeo(fd, timeout_ms);
+	return fd;
+}
+
+int lab_run_suite(Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	lab_get();
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

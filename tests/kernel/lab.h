@@ -58,4 +58,19 @@ void lab_leave(void);
 
 struct in_addr lab_addr(const char *s);
 
+/* Every receiving socket of a test gets a timeout, so a missing packet fails the test instead
+ * of hanging it. Fails the test if the option cannot be set. */
+void lab_rcvtimeo(int fd, int ms);
+
+/* A socket of type/protocol in ns with a receive timeout of timeout_ms; fails the test if it
+ * cannot be made. */
+int lab_test_socket(enum lab_ns ns, int type, int protocol, int timeout_ms);
+
+/* Builds the lab once in this process (exit 77 when not root), then runs the suite with each
+ * test in a child of its own (Check's fork mode): the children share the lab, only this
+ * process tears it down, and a failing test cannot take the others with it. Returns the exit
+ * status for main(). */
+struct Suite;
+int lab_run_suite(struct Suite *s);
+
 #endif

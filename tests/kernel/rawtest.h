@@ -7,6 +7,8 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -21,22 +23,23 @@
 #define ICMP_TYPE_ECHO 8
 #define ICMP_HDR_LEN 8
 
-/* Every receiving socket gets a timeout, so a missing packet fails a test instead of hanging. */
-static inline void set_rcvtimeo(int fd, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-}
-
-/* A socket in ns with a receive timeout; the test fails if it cannot be made. */
+/* A socket in ns that waits 2 s for a packet. */
 static inline int test_socket(enum lab_ns ns, int type, int protocol)
 {
-	int fd = lab_socket(ns, AF_INET, type, protocol);
+	return lab_test_socket(ns, type, protocol, 2000);
+}
 
-	ck_assert_msg(fd >= 0, "socket(%d, %d) in lab: %s", type, protocol, strerror(-fd));
-	set_rcvtimeo(fd, 2000);
-	return fd;
+/* Lifts the receiver's ICMP rate limit (errors are limited per peer; the tests must not
+ * depend on the bucket), then runs the suite in the lab. */
+static inline int raw_run_suite(Suite *s)
+{
+	lab_require_root();
+	lab_get();
+	if (lab_run(LAB_RCV, "sysctl -qw net.ipv4.icmp_ratelimit=0") != 0) {
+		fprintf(stderr, "cannot lift the ICMP rate limit in the lab\n");
+		return EXIT_FAILURE;
+	}
+	return lab_run_suite(s);
 }
 
 /* Builds an ICMP message (type, code 0, identifier, sequence, data) with its checksum. */
