@@ -233,6 +233,32 @@ void ctl_request_done(struct ctl_request *r)
 	r->args = NULL;
 }
 
+/* What requests and responses share: one JSON object of protocol version 1 with no key
+ * outside keys. what ("request", "response") names it in messages. */
+static int parse_envelope(const char *line, size_t len, const char *const *keys,
+			  const char *what, struct json_object **ret, char **ret_error)
+{
+	_cleanup_json_ struct json_object *root = NULL;
+	char label[32];
+	int r;
+
+	r = ctlproto_json_parse(line, len, &root, ret_error);
+	if (r < 0)
+		return r;
+	if (!json_object_is_type(root, json_type_object))
+		return fail(ret_error, -EBADMSG, "a %s must be a JSON object, not %s", what,
+			    type_name(root));
+	r = check_version(root, ret_error);
+	if (r < 0)
+		return r;
+	snprintf(label, sizeof(label), "the %s", what);
+	r = check_object_keys(root, keys, label, ret_error);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(root);
+	return 0;
+}
+
 int ctlproto_request_parse(const char *line, size_t len, struct ctl_request *ret,
 			   char **ret_error)
 {
@@ -246,16 +272,7 @@ int ctlproto_request_parse(const char *line, size_t len, struct ctl_request *ret
 	if (len >= CTLPROTO_MAX_REQUEST)
 		return fail(ret_error, -EMSGSIZE, "message too large: a request is limited to %d "
 			    "bytes", CTLPROTO_MAX_REQUEST);
-	r = ctlproto_json_parse(line, len, &root, ret_error);
-	if (r < 0)
-		return r;
-	if (!json_object_is_type(root, json_type_object))
-		return fail(ret_error, -EBADMSG, "a request must be a JSON object, not %s",
-			    type_name(root));
-	r = check_version(root, ret_error);
-	if (r < 0)
-		return r;
-	r = check_object_keys(root, keys, "the request", ret_error);
+	r = parse_envelope(line, len, keys, "request", &root, ret_error);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(root, "command", &cmd))
@@ -382,16 +399,7 @@ int ctlproto_response_parse(const char *line, size_t len, struct ctl_response *r
 	struct ctl_response resp = {};
 	int r;
 
-	r = ctlproto_json_parse(line, len, &root, ret_error);
-	if (r < 0)
-		return r;
-	if (!json_object_is_type(root, json_type_object))
-		return fail(ret_error, -EBADMSG, "a response must be a JSON object, not %s",
-			    type_name(root));
-	r = check_version(root, ret_error);
-	if (r < 0)
-		return r;
-	r = check_object_keys(root, keys, "the response", ret_error);
+	r = parse_envelope(line, len, keys, "response", &root, ret_error);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(root, "ok", &ok) || !json_object_is_type(ok,
