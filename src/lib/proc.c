@@ -119,11 +119,6 @@ static bool parse_name(const char **p, char ret[static IFNAMSIZ])
 	return true;
 }
 
-static bool at_end(const char *s)
-{
-	return is_blank(s);
-}
-
 _public_ int ipv4opt_igmp_foreach(const char *path,
 				  int (*cb)(const struct ipv4opt_igmp_entry *e, void *userdata),
 				  void *userdata)
@@ -215,7 +210,7 @@ _public_ int ipv4opt_mcfilter_foreach(const char *path,
 		    !parse_ulong(&p, 16, UINT32_MAX, &group) ||
 		    !parse_ulong(&p, 16, UINT32_MAX, &source) ||
 		    !parse_ulong(&p, 10, ULONG_MAX, &inc) || !parse_ulong(&p, 10, ULONG_MAX, &exc) ||
-		    !at_end(p)) {
+		    !is_blank(p)) {
 			r = -EBADMSG;
 			break;
 		}
