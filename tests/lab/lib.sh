@@ -89,10 +89,28 @@ lab_daemon_start() {
 		echo "daemon did not start:"; cat "$DAEMON_LOG"; exit 99; }
 }
 
-# lab_daemon_stop: SIGTERM, wait for exit, return the daemon's exit status.
+# lab_reap PID SECONDS: waits for the child PID to exit and returns its exit status; if it has
+# not exited within SECONDS it is killed (SIGKILL) and the status is 124, with a message, so a
+# daemon that hangs on exit fails its test instead of hanging the suite.
+lab_reap() {
+	local pid=$1 t=$2 rc watchdog
+	( sleep "$t"; kill -KILL "$pid" 2>/dev/null && echo "KILLED $pid" >"$LAB_TMP/reap.$pid" ) &
+	watchdog=$!
+	wait "$pid"
+	rc=$?
+	kill "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	if [ -e "$LAB_TMP/reap.$pid" ]; then
+		echo "process $pid did not exit within ${t} s: killed"
+		return 124
+	fi
+	return "$rc"
+}
+
+# lab_daemon_stop: SIGTERM, wait (at most 20 s) for exit, return the daemon's exit status.
 lab_daemon_stop() {
 	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID"
+	lab_reap "$DAEMON_PID" 20
 }
 
 # lab_wait SECONDS CMD...: retries CMD every 10 ms until it succeeds or time runs out.
@@ -172,7 +190,12 @@ lab_recv_start() {
 	ip netns exec "$LAB_ID-$1" socat -u "UDP4-RECV:$2,reuseaddr" \
 		"OPEN:$LAB_TMP/recv.$2,append" 2>/dev/null &
 	LAB_PIDS+=("$!")
-	sleep 0.2
+	lab_wait 10 lab_udp_bound "$1" "$2" || { echo "receiver on port $2 did not start"; exit 99; }
+}
+
+# lab_udp_bound NS PORT: true once a UDP socket in NS is bound to PORT.
+lab_udp_bound() {
+	[ -n "$(ip netns exec "$LAB_ID-$1" ss -Hunl "sport = :$2" 2>/dev/null)" ]
 }
 
 # lab_recv_count PORT: datagrams received so far on PORT.
@@ -190,17 +213,30 @@ lab_send() {
 		"UDP4-DATAGRAM:$3:$4,bind=$2,ip-multicast-if=$2,ip-multicast-ttl=4" 2>/dev/null
 }
 
-# lab_traffic_flows NS SRCADDR GROUP PORT: true if datagrams sent now arrive at the receiver.
+# lab_traffic_flows NS SRCADDR GROUP PORT: true if datagrams sent now arrive at the receiver
+# (one datagram every 0.1 s until one arrives, for at most 10 s).
 lab_traffic_flows() {
-	local before after
+	local before
 	before=$(lab_recv_count "$4")
-	for _ in 1 2 3 4 5; do
-		lab_send "$1" "$2" "$3" "$4" 1
-		sleep 0.05
-		after=$(lab_recv_count "$4")
-		[ "$after" -gt "$before" ] && return 0
-	done
-	return 1
+	lab_wait 10 _lab_send_arrived "$@" "$before"
+}
+_lab_send_arrived() {
+	lab_send "$1" "$2" "$3" "$4" 1
+	sleep 0.1
+	[ "$(lab_recv_count "$4")" -gt "$5" ]
+}
+
+# lab_traffic_stopped NS SRCADDR GROUP PORT: true if, after the receiver's count has been still
+# for 0.5 s, 5 datagrams sent now add nothing within 1 s. A negative: a test that uses it
+# must prove afterwards (lab_traffic_flows) that the same path delivers again.
+lab_traffic_stopped() {
+	local before
+	before=$(lab_recv_count "$4")
+	sleep 0.5
+	[ "$(lab_recv_count "$4")" -eq "$before" ] || return 1
+	lab_send "$1" "$2" "$3" "$4" 5
+	sleep 1
+	[ "$(lab_recv_count "$4")" -eq "$before" ]
 }
 
 # check DESCRIPTION CMD...: one assertion; failures are counted and reported at the end.
@@ -218,10 +254,12 @@ check() {
 # lab_done: stops a daemon still running (SIGTERM: it must exit 0), fails on any sanitizer
 # report in its log, prints the summary line and exits with the status.
 lab_done() {
+	local rc
 	if [ -n "${DAEMON_PID:-}" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -TERM "$DAEMON_PID"
-		wait "$DAEMON_PID"
-		check "daemon exits 0 on SIGTERM" [ $? -eq 0 ]
+		lab_reap "$DAEMON_PID" 20
+		rc=$?
+		check "daemon exits 0 on SIGTERM (status $rc)" [ $rc -eq 0 ]
 	fi
 	if [ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ]; then
 		check "no sanitizer report in the daemon's log" \
