@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs libFuzzer targets for a time each and reports, per target, the executions, the coverage
 # and what was found:  run.sh SECONDS TARGET...   (TARGET: config ctlproto header cm)
+# With FUZZ_RUNS=N each target runs exactly N executions instead (SECONDS is then ignored):
+# the smoke test's mode, whose work does not shrink on a loaded machine.
 # Used by the smoke test (tests/fuzz/smoke.sh) and by `make fuzz-long`.
 # Environment: top_builddir, top_srcdir (as make check sets them); FUZZ_JOBS targets at a time
 # (default 1); FUZZ_WORKDIR keeps the inputs each run adds to its corpus (default: a temporary
@@ -25,7 +27,9 @@ run_one() {
 	mkdir -p "$work/$t"
 	# -timeout: one input taking seconds is a defect (the daemon reads these inline);
 	# -rss_limit_mb: 2 GB; -max_len: libFuzzer's default, or the largest seed.
-	"$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+	local bound=-max_total_time="$seconds"
+	[ -n "${FUZZ_RUNS:-}" ] && bound=-runs="$FUZZ_RUNS"
+	"$bin" "$bound" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$b/tests/fuzz/$t-" "$work/$t" "$s/tests/fuzz/corpus/$t" \
 		>"$work/$t.log" 2>&1
 	echo $? >"$work/$t.rc"
@@ -40,8 +44,8 @@ summary() {
 	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
 	corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -n 1 | cut -d' ' -f2)
 	if [ "$rc" -eq 0 ]; then
-		printf 'fuzz_%s: %s executions in %s s, cov: %s ft: %s corpus: %s, no defect\n' \
-			"$t" "${execs:-?}" "$seconds" "${cov:-?}" "${ft:-?}" "${corp:-?}"
+		printf 'fuzz_%s: %s executions, cov: %s ft: %s corpus: %s, no defect\n' \
+			"$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}"
 		return 0
 	fi
 	printf 'fuzz_%s: FAILED (exit %s) after %s executions, cov: %s\n' "$t" "$rc" \
