@@ -79,7 +79,9 @@ int state_save(const char *dir, const struct members *m)
 	r = io_write_all(fd, text, strlen(text));
 	if (r >= 0)
 		r = io_write_all(fd, "\n", 1);
-	if (r >= 0 && fchmod(fd, 0644) < 0)
+	/* Who joined what is the operators' business (doc/security.md): the daemon's user and
+	 * group read it, others do not. mkostemp() made it 0600; UMask= may be anything. */
+	if (r >= 0 && fchmod(fd, STATE_FILE_MODE) < 0)
 		r = -errno;
 	/* The data must be on disk before the name points at it. */
 	if (r >= 0 && fsync(fd) < 0)
@@ -90,10 +92,17 @@ int state_save(const char *dir, const struct members *m)
 		(void)unlink(tmp);
 		return r;
 	}
-	/* ... and the rename itself. */
+	/* ... and the rename itself. From here on the new file is the one every reader and the
+	 * next start see, whatever the fsync says: reporting a failure would have the caller undo
+	 * the change in memory while the disk keeps it (a join refused to the client, then
+	 * restored at the next start). So the change stands, and the one thing not guaranteed (that
+	 * it survives a crash of the machine before the directory reaches the disk) is a warning. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		return -errno;
+	if (dfd < 0 || fsync(dfd) < 0) {
+		log_warning_errno(errno, "Saved %s, but failed to sync its directory (it may not "
+				  "survive a crash of the machine): %m", path);
+		return 1;
+	}
 	return 0;
 }
 
@@ -111,6 +120,10 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADMSG;
+	/* Written 0644 by earlier versions: not world-readable from now on, not only after the
+	 * next save. Best effort (the file may belong to someone else). */
+	if ((st.st_mode & 07777 & ~STATE_FILE_MODE) != 0)
+		(void)fchmod(fd, st.st_mode & STATE_FILE_MODE);
 	if (st.st_size > STATE_MAX_FILE_SIZE)
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);

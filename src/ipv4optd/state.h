@@ -15,9 +15,16 @@
 
 #define STATE_FILE_NAME "runtime-joins.json"
 #define STATE_MAX_FILE_SIZE (4 * 1024 * 1024)
+/* rw for the daemon's user, r for its group, nothing for others (doc/security.md) */
+#define STATE_FILE_MODE 0640
 
-/* Writes the runtime joins of m to dir/STATE_FILE_NAME (dir is created if missing).
- * Returns 0 or a negative errno; does not log. */
+/* Writes the runtime joins of m to dir/STATE_FILE_NAME (dir is created if missing), mode
+ * STATE_FILE_MODE. Returns a negative errno when the file was not replaced (the old one is
+ * intact: the caller may undo the change in memory), 0 when it was and is on disk, and 1 when
+ * it was replaced but the directory could not be fsynced after the rename: the new file is the
+ * one every reader and the next start see, so memory keeps the change too (the caller reports
+ * success); only its survival across a crash of the machine is not assured, and that is logged
+ * here as a warning. Logs nothing else. */
 int state_save(const char *dir, const struct members *m);
 
 /* Adds the runtime joins of dir/STATE_FILE_NAME to m (the caller reconciles). A missing file
