@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
-#include "io.h"
 #include "ipv4opt.h"
 #include "log.h"
 #include "macro.h"
@@ -60,7 +60,11 @@ struct capture {
 	uint64_t file_size;            /* bytes in the file, buffered ones included */
 	uint64_t rotations;
 	uint64_t last_open_attempt;    /* CLOCK_MONOTONIC */
+	uint64_t last_write_attempt;   /* CLOCK_MONOTONIC of the last failed write */
+	uint64_t last_rotate_attempt;  /* CLOCK_MONOTONIC of the last failed rename */
 	int write_error;               /* last one, logged once until a write succeeds */
+	int rotate_error;              /* last rename error, logged once until one succeeds */
+	int open_error;                /* last open error, logged once until an open succeeds */
 	sd_event_source *flush_timer;
 };
 
@@ -160,57 +164,202 @@ static int journal_record(struct capture *c, const struct capture_packet *p)
 /* ------------------------------------------------------------------------------------------ */
 /* pcap                                                                                        */
 
+/* The global header of the files we write. A file is appended to only when it starts with
+ * this (magic, version and link type; the snap length may be larger), so that the records
+ * of every run, restart and reload stay in one readable file. */
+static const struct pcap_file_header pcap_header = {
+	.magic = 0xa1b2c3d4, /* microsecond timestamps, host byte order */
+	.version_major = 2,
+	.version_minor = 4,
+	.snaplen = CAPTURE_SNAPLEN,
+	.linktype = CAPTURE_PCAP_LINKTYPE_RAW,
+};
+
+static void arm_flush(struct capture *c);
+
+/* Like io_write_all(), but says in *done how much reached the file, also on failure. */
+static int write_counted(int fd, const uint8_t *b, size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		ssize_t k = write(fd, b + *done, n - *done);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		*done += (size_t)k;
+	}
+	return 0;
+}
+
+/* After a short write (ENOSPC, EFBIG, EIO), the file ends inside a record: every later one
+ * would be read at a wrong offset. Cut the file back to where this write began, the end of the
+ * last whole record (O_APPEND: the write began done bytes before the end). If that fails too,
+ * the file is closed; the next open cuts the partial record (pcap_open_existing). */
+static void pcap_cut_back(struct capture *c, size_t done)
+{
+	struct log_ctx ctx = { .policy = c->policy };
+	struct stat st;
+
+	if (done == 0)
+		return;
+	if (fstat(c->fd, &st) >= 0 && (uint64_t)st.st_size >= done &&
+	    ftruncate(c->fd, st.st_size - (off_t)done) >= 0)
+		return;
+	log_full_errno(LOG_ERR, errno, &ctx,
+		       "Policy %s: failed to cut %s back to its last whole record: %m; reopening",
+		       c->policy, c->conf.pcap_path);
+	c->fd = safe_close(c->fd);
+}
+
 int capture_flush(struct capture *c)
 {
+	struct log_ctx ctx = { .policy = c ? c->policy : NULL };
+	size_t done;
 	int r;
 
 	if (!c || c->fd < 0 || c->used == 0)
 		return 0;
-	r = io_write_all(c->fd, c->buf, c->used);
-	/* A partial write leaves a cut record: the reader stops there, which is all it can do.
-	 * The buffer is dropped either way, so memory stays bounded. */
-	c->used = 0;
+	r = write_counted(c->fd, c->buf, c->used, &done);
 	if (r < 0) {
-		if (r != c->write_error) {
-			struct log_ctx ctx = { .policy = c->policy };
-
-			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to write %s: %m",
-				       c->policy, c->conf.pcap_path);
-		}
+		/* The buffered records are kept (memory stays bounded: the buffer is full at
+		 * most, and then new records are counted as lost) and written again within a
+		 * second, whole, once there is room. */
+		pcap_cut_back(c, done);
+		if (r != c->write_error)
+			log_full_errno(LOG_ERR, r, &ctx,
+				       "Policy %s: failed to write %s: %m; %zu bytes of records kept "
+				       "to write again", c->policy, c->conf.pcap_path, c->used);
 		c->write_error = r;
+		c->last_write_attempt = now_mono(c);
+		if (c->fd >= 0)
+			arm_flush(c);
 		return r;
 	}
+	if (c->write_error < 0)
+		log_full_errno(LOG_INFO, 0, &ctx, "Policy %s: writing %s again", c->policy,
+			       c->conf.pcap_path);
+	c->used = 0;
 	c->write_error = 0;
 	return 0;
 }
 
+/* The file at the path is ours to append to: check its header, then cut a partial record at
+ * its end (a crash or a full disk in an earlier run), so that new records are framed. Returns
+ * the size to append at, or a negative errno (-EBADMSG: not a pcap file of ours; left alone). */
+static int64_t pcap_open_existing(struct capture *c, int fd, uint64_t size)
+{
+	struct log_ctx ctx = { .policy = c->policy };
+	struct pcap_file_header h;
+	uint64_t off = sizeof(h);
+	ssize_t k;
+
+	k = pread(fd, &h, sizeof(h), 0);
+	if (k < 0)
+		return -errno;
+	if ((size_t)k < sizeof(h)) {
+		/* Only the start of our own header (cut by a full disk): nothing to keep. */
+		if (memcmp(&h, &pcap_header, (size_t)k) != 0)
+			return -EBADMSG;
+		if (ftruncate(fd, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	if (h.magic != pcap_header.magic || h.version_major != pcap_header.version_major ||
+	    h.linktype != pcap_header.linktype || h.snaplen < CAPTURE_SNAPLEN)
+		return -EBADMSG;
+	while (off + sizeof(struct pcap_record_header) <= size) {
+		struct pcap_record_header rh;
+
+		k = pread(fd, &rh, sizeof(rh), (off_t)off);
+		if (k < 0)
+			return -errno;
+		if ((size_t)k < sizeof(rh) || rh.incl_len > h.snaplen ||
+		    off + sizeof(rh) + rh.incl_len > size)
+			break;
+		off += sizeof(rh) + rh.incl_len;
+	}
+	if (off < size) {
+		log_full_errno(LOG_WARNING, 0, &ctx,
+			       "Policy %s: %s ends in a partial record: cut %" PRIu64 " bytes",
+			       c->policy, c->conf.pcap_path, size - off);
+		if (ftruncate(fd, (off_t)off) < 0)
+			return -errno;
+	}
+	return (int64_t)off;
+}
+
+/* Opens the file to append to, never truncating what was recorded before (a restart, a reload
+ * or a failed rotation keeps the earlier records). A symbolic link is refused (O_NOFOLLOW):
+ * the daemon must not be led to write where a link points. */
 static int pcap_open(struct capture *c)
 {
-	struct pcap_file_header h = {
-		.magic = 0xa1b2c3d4, /* microsecond timestamps, host byte order */
-		.version_major = 2,
-		.version_minor = 4,
-		.snaplen = CAPTURE_SNAPLEN,
-		.linktype = CAPTURE_PCAP_LINKTYPE_RAW,
-	};
 	_cleanup_close_ int fd = -1;
 	struct log_ctx ctx = { .policy = c->policy };
+	const char *what = "open";
+	struct stat st;
+	int64_t size;
 	int r;
 
 	c->last_open_attempt = now_mono(c);
-	fd = open(c->conf.pcap_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
-	if (fd < 0)
-		return log_full_errno(LOG_ERR, errno, &ctx, "Policy %s: failed to open %s: %m",
-				      c->policy, c->conf.pcap_path);
-	/* The header goes out at once: a reader can open the file before the first record. */
-	r = io_write_all(fd, &h, sizeof(h));
-	if (r < 0)
-		return log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to write %s: %m",
-				      c->policy, c->conf.pcap_path);
+	fd = open(c->conf.pcap_path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+		  O_NOCTTY, 0640);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto fail;
+	}
+	size = st.st_size > 0 ? pcap_open_existing(c, fd, (uint64_t)st.st_size) : 0;
+	if (size < 0) {
+		r = (int)size;
+		goto fail;
+	}
+	if (size == 0) {
+		size_t done;
+
+		/* The header goes out at once: a reader can open the file before the first
+		 * record. An empty file is left behind if it does not fit. */
+		what = "write";
+		r = write_counted(fd, (const uint8_t *)&pcap_header, sizeof(pcap_header), &done);
+		if (r < 0) {
+			if (done > 0)
+				(void)ftruncate(fd, 0);
+			goto fail;
+		}
+		size = sizeof(pcap_header);
+	}
 	c->fd = TAKE_FD(fd);
-	c->used = 0;
-	c->file_size = sizeof(h);
+	c->file_size = (uint64_t)size + c->used; /* records still buffered go to this file */
+	c->open_error = 0;
 	return 0;
+
+fail:
+	if (r != c->open_error) {
+		if (r == -ELOOP)
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: refusing %s: it is a symbolic "
+				       "link", c->policy, c->conf.pcap_path);
+		else if (r == -EINVAL)
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: refusing %s: not a regular "
+				       "file", c->policy, c->conf.pcap_path);
+		else if (r == -EBADMSG)
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: refusing to append to %s: it "
+				       "is not a pcap file of ours (LINKTYPE_RAW); move it away",
+				       c->policy, c->conf.pcap_path);
+		else
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to %s %s: %m",
+				       c->policy, what, c->conf.pcap_path);
+	}
+	c->open_error = r;
+	return r;
 }
 
 static void pcap_close(struct capture *c)
@@ -221,18 +370,33 @@ static void pcap_close(struct capture *c)
 	c->fd = safe_close(c->fd);
 }
 
-/* FILE -> FILE.1 (replacing the previous one), and a new FILE. */
+/* FILE -> FILE.1 (replacing the previous one), and a new FILE. When the rename fails, the
+ * records go on into FILE (nothing is truncated) and the rename is tried again a second
+ * later. */
 static int pcap_rotate(struct capture *c)
 {
 	_cleanup_free_ char *old = NULL;
 	struct log_ctx ctx = { .policy = c->policy };
+	uint64_t now = now_mono(c);
+	int r;
 
-	pcap_close(c);
+	if (c->rotate_error < 0 && now < c->last_rotate_attempt + CAPTURE_REOPEN_USEC)
+		return 0;
+	(void)capture_flush(c); /* what does not fit stays buffered for the new file */
 	if (asprintf(&old, "%s.1", c->conf.pcap_path) < 0)
 		return -ENOMEM;
-	if (rename(c->conf.pcap_path, old) < 0)
-		log_full_errno(LOG_WARNING, errno, &ctx, "Policy %s: failed to rename %s to %s: %m",
-			       c->policy, c->conf.pcap_path, old);
+	if (rename(c->conf.pcap_path, old) < 0) {
+		r = -errno;
+		if (r != c->rotate_error)
+			log_full_errno(LOG_WARNING, r, &ctx, "Policy %s: failed to rename %s to "
+				       "%s: %m; going on in %s", c->policy, c->conf.pcap_path, old,
+				       c->conf.pcap_path);
+		c->rotate_error = r;
+		c->last_rotate_attempt = now;
+		return 0;
+	}
+	c->rotate_error = 0;
+	c->fd = safe_close(c->fd);
 	c->rotations++;
 	return pcap_open(c);
 }
@@ -241,7 +405,7 @@ static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	(void)s;
 	(void)usec;
-	(void)capture_flush(userdata);
+	(void)capture_flush(userdata); /* a failure arms the timer again */
 	return 0;
 }
 
@@ -295,6 +459,10 @@ static int pcap_record(struct capture *c, const struct capture_packet *p)
 			return r;
 	}
 	if (c->used + rec > CAPTURE_BUFFER_SIZE) {
+		/* A full buffer that could not be written (full disk): the record is lost,
+		 * and the write is tried again at most once a second, not per datagram. */
+		if (c->write_error < 0 && now_mono(c) < c->last_write_attempt + CAPTURE_FLUSH_USEC)
+			return c->write_error;
 		r = capture_flush(c);
 		if (r < 0)
 			return r;
@@ -330,7 +498,7 @@ static int pcap_record(struct capture *c, const struct capture_packet *p)
 	c->used += rec;
 	c->file_size += rec;
 	arm_flush(c);
-	return c->write_error < 0 ? c->write_error : 1;
+	return 1; /* buffered: written whole, now or once the file has room */
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -6,6 +6,13 @@
  * IPv4 and a UDP header synthesized from its control data, so tcpdump and Wireshark show
  * addresses, ports, TTL and TOS) written through a buffer and rotated at max_size
  * (FILE -> FILE.1).
+ *
+ * A pcap file is appended to, never truncated: a start, a restart or a reload adds to the
+ * records already there (the header is written only to an empty file; a file that is not a
+ * pcap file of ours, a symbolic link or not a regular file is refused and left alone). The
+ * file always ends at a whole record: a partial one at its end is cut when it is opened, and
+ * after a short write (full disk) the file is cut back to the last whole record while the
+ * buffered records are kept to be written again.
  */
 #ifndef IPV4OPTD_CAPTURE_H
 #define IPV4OPTD_CAPTURE_H
@@ -45,11 +52,13 @@ int capture_new(sd_event *e, const char *policy, const struct log_conf *conf,
 struct capture *capture_free(struct capture *c);
 void capture_freep(struct capture **c);
 
-/* Records one datagram. Returns 1 when recorded, 0 when suppressed by the rate limit,
- * a negative errno when the pcap file cannot be written (the record is lost). */
+/* Records one datagram. Returns 1 when recorded (pcap: buffered), 0 when suppressed by the
+ * rate limit, a negative errno when the pcap file cannot be opened or the buffer is full and
+ * cannot be written (the record is lost). */
 int capture_record(struct capture *c, const struct capture_packet *p);
 
-/* Writes the buffer out (pcap). Returns 0 or a negative errno. */
+/* Writes the buffer out (pcap). Returns 0 or a negative errno (the records stay buffered and
+ * are written again within a second). */
 int capture_flush(struct capture *c);
 
 /* True if a and b record the same way (no need to reopen on reload). */

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of src/ipv4optd/capture: the pcap file a reader sees (global header, one record
  * per datagram with an IPv4 and a UDP header built from the control data), rotation at
- * max_size, and the journal rate limit. */
+ * max_size, appending across runs, whole records after a short write or a crash, files that
+ * are refused, and the journal rate limit. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
@@ -145,6 +148,208 @@ START_TEST(test_pcap_rotation)
 }
 END_TEST
 
+static void write_bytes(const char *path, const void *b, size_t n)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "we");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+}
+
+/* Walks the records of a pcap file: every record header and its bytes whole, up to the exact
+ * end of the file. Returns the number of records, -1 when the file is misframed. */
+static int pcap_walk(const char *path)
+{
+	static uint8_t buf[1 << 20];
+	size_t n = read_file(path, buf, sizeof(buf)), off = 24;
+	uint32_t magic, incl;
+	int records = 0;
+
+	ck_assert_uint_ge(n, 24);
+	memcpy(&magic, buf, 4);
+	ck_assert_uint_eq(magic, 0xa1b2c3d4);
+	while (off + 16 <= n) {
+		memcpy(&incl, buf + off + 8, 4);
+		if (incl != 128 || off + 16 + incl > n)
+			return -1;
+		/* each record is one of ours: an IPv4 header with a right checksum */
+		if (buf[off + 16] != 0x45 || ipv4opt_checksum(buf + off + 16, 20) != 0)
+			return -1;
+		off += 16 + incl;
+		records++;
+	}
+	return off == n ? records : -1;
+}
+
+static struct capture *pcap_new(sd_event *e, const char *path, uint64_t max_size)
+{
+	struct log_conf conf = { .target = LOG_TARGET_PCAP, .pcap_path = (char *)path,
+				 .pcap_max_size = max_size };
+	struct capture *c = NULL;
+
+	ck_assert_int_eq(capture_new(e, "p", &conf, &c), 0);
+	return c;
+}
+
+/* A start, a restart or a reload appends: the records of each run, one header. */
+START_TEST(test_pcap_append)
+{
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[100] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct capture *c;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/a.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	c = pcap_new(e, path, 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	c = pcap_new(e, path, 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq((int)st.st_size, 24 + 5 * 144);
+	ck_assert_int_eq(pcap_walk(path), 5);
+	sd_event_unref(e);
+}
+END_TEST
+
+/* A file that ends inside a record (a crash in an earlier run) is cut back to its last whole
+ * record before anything is appended. */
+START_TEST(test_pcap_partial_tail)
+{
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[100] = { 0 }, buf[4096];
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct capture *c;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/t.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	c = pcap_new(e, path, 0);
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	n = read_file(path, buf, sizeof(buf));
+	ck_assert_int_eq((int)n, 24 + 144);
+	write_bytes(path, buf, n + 50); /* the first 50 bytes of a second record */
+	c = pcap_new(e, path, 0);
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	ck_assert_int_eq(pcap_walk(path), 2);
+	sd_event_unref(e);
+}
+END_TEST
+
+/* A file that is not a pcap file of ours, and a symbolic link, are refused and left alone. */
+START_TEST(test_pcap_refused)
+{
+	static const char precious[] = "not a capture: precious data\n";
+	sd_event *e = NULL;
+	char path[256], link_path[256], target[256], buf[256];
+	uint8_t payload[100] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct capture *c;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/other", dir);
+	snprintf(link_path, sizeof(link_path), "%s/link.pcap", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	write_bytes(path, precious, strlen(precious));
+	c = pcap_new(e, path, 0);
+	ck_assert_int_lt(capture_record(c, &p), 0);
+	capture_free(c);
+	n = read_file(path, (uint8_t *)buf, sizeof(buf));
+	ck_assert_int_eq((int)n, (int)strlen(precious));
+	ck_assert_mem_eq(buf, precious, n);
+
+	write_bytes(target, precious, strlen(precious));
+	ck_assert_int_eq(symlink(target, link_path), 0);
+	c = pcap_new(e, link_path, 0);
+	ck_assert_int_lt(capture_record(c, &p), 0);
+	capture_free(c);
+	n = read_file(target, (uint8_t *)buf, sizeof(buf));
+	ck_assert_int_eq((int)n, (int)strlen(precious));
+	ck_assert_mem_eq(buf, precious, n);
+	sd_event_unref(e);
+}
+END_TEST
+
+/* A short write (here: RLIMIT_FSIZE, as a full disk does it) leaves no partial record: the
+ * file is cut back, the records stay buffered and go out whole once there is room. */
+START_TEST(test_pcap_short_write)
+{
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[100] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct rlimit rl;
+	struct capture *c;
+	struct stat st;
+	int lowered, flushed, size;
+
+	snprintf(path, sizeof(path), "%s/s.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	signal(SIGXFSZ, SIG_IGN); /* then write() fails with EFBIG (this forked test only) */
+	c = pcap_new(e, path, 0);
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(capture_flush(c), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	/* Room for two records and a part of a third. No ck_assert while the limit holds:
+	 * Check itself writes files. */
+	rl.rlim_cur = 24 + 144 + 2 * 144 + 50;
+	lowered = setrlimit(RLIMIT_FSIZE, &rl);
+	flushed = capture_flush(c);
+	size = stat(path, &st) < 0 ? -errno : (int)st.st_size;
+	rl.rlim_cur = rl.rlim_max; /* room again */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(lowered, 0);
+	ck_assert_int_eq(flushed, -EFBIG);
+	ck_assert_int_eq(size, 24 + 144);
+	ck_assert_int_eq(pcap_walk(path), 1);
+
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(capture_flush(c), 0);
+	ck_assert_int_eq(pcap_walk(path), 7);
+	capture_free(c);
+	sd_event_unref(e);
+}
+END_TEST
+
+/* A rename that fails (FILE.1 is a directory that is not empty) does not truncate FILE: the
+ * records go on into it. */
+START_TEST(test_pcap_rotation_rename_fails)
+{
+	sd_event *e = NULL;
+	char path[256], old[300], inside[320];
+	uint8_t payload[100] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct capture *c;
+
+	snprintf(path, sizeof(path), "%s/r.pcap", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	snprintf(inside, sizeof(inside), "%s/x", old);
+	ck_assert_int_eq(mkdir(old, 0755), 0);
+	write_bytes(inside, "x", 1);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	c = pcap_new(e, path, 1000);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(capture_flush(c), 0);
+	ck_assert_uint_eq(capture_rotations(c), 0);
+	ck_assert_int_eq(pcap_walk(path), 10);
+	capture_free(c);
+	sd_event_unref(e);
+}
+END_TEST
+
 START_TEST(test_journal_rate_limit)
 {
 	_cleanup_(capture_freep) struct capture *c = NULL;
@@ -188,6 +393,11 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pcap_records);
 	tcase_add_test(tc, test_pcap_rotation);
+	tcase_add_test(tc, test_pcap_append);
+	tcase_add_test(tc, test_pcap_partial_tail);
+	tcase_add_test(tc, test_pcap_refused);
+	tcase_add_test(tc, test_pcap_short_write);
+	tcase_add_test(tc, test_pcap_rotation_rename_fails);
 	tcase_add_test(tc, test_journal_rate_limit);
 	tcase_add_test(tc, test_conf_equal);
 	suite_add_tcase(s, tc);
