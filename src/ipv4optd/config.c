@@ -29,6 +29,13 @@
 #define CONFIG_ERRORS_MAX 100               /* messages shown; the rest are counted */
 #define CONFIG_SECONDS_MAX (366.0 * 24 * 3600) /* stall_timeout, rejoin_interval */
 #define LOG_RATE_LIMIT_MAX 1000000
+/* Below these, a value is a mistake that costs the host: a stall_timeout shorter than the
+ * gap between two datagrams of a slow stream leaves and rejoins all the time, a
+ * rejoin_interval of microseconds is a leave/join storm at 100% CPU, and a pcap file of a
+ * few bytes is rotated (renamed, reopened) at every record. 0 still means off. */
+#define CONFIG_STALL_TIMEOUT_MIN 1.0   /* seconds */
+#define CONFIG_REJOIN_INTERVAL_MIN 1.0 /* seconds; RFC 3376's reports are a second apart */
+#define LOG_MAX_SIZE_MIN 4096          /* bytes: one page */
 
 static const char *const policy_action_table[_POLICY_ACTION_MAX] = {
 	[POLICY_ACTION_JOIN] = "join",
@@ -354,6 +361,23 @@ static bool get_seconds(struct parser *p, const config_setting_t *s, const char 
 	return true;
 }
 
+/* Seconds as get_seconds(), and either 0 (off) or at least min. */
+static bool get_seconds_off_or_min(struct parser *p, const config_setting_t *s, const char *key,
+				   struct scope *sc, double min, uint64_t *ret_usec)
+{
+	uint64_t v;
+
+	if (!get_seconds(p, s, key, sc, &v))
+		return false;
+	if (v > 0 && v < (uint64_t)llround(min * 1e6)) {
+		perr(p, s, "key '%s' %s: %g seconds is below the minimum of %g (0: off)", key,
+		     scope_str(sc), (double)v / 1e6, min);
+		return false;
+	}
+	*ret_usec = v;
+	return true;
+}
+
 /* An absolute path, without control characters. */
 static bool check_path(struct parser *p, const config_setting_t *s, const char *key,
 		       struct scope *sc, const char *v, size_t max)
@@ -653,8 +677,13 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 	if (file && get_string(p, file, "file", &sc, &str) &&
 	    check_path(p, file, "file", &sc, str, PATH_MAX))
 		pol->log.pcap_path = dup_or_oom(p, str);
-	if (max_size && get_integer_range(p, max_size, "max_size", &sc, 0, INT64_MAX, &v))
-		pol->log.pcap_max_size = (uint64_t)v;
+	if (max_size && get_integer_range(p, max_size, "max_size", &sc, 0, INT64_MAX, &v)) {
+		if (v > 0 && v < LOG_MAX_SIZE_MIN)
+			perr(p, max_size, "key 'max_size' %s: %lld bytes is below the minimum of %d "
+			     "(0: never rotate)", scope_str(&sc), v, LOG_MAX_SIZE_MIN);
+		else
+			pol->log.pcap_max_size = (uint64_t)v;
+	}
 	if (rate && get_integer_range(p, rate, "rate_limit", &sc, 0, LOG_RATE_LIMIT_MAX, &v))
 		pol->log.rate_limit = (unsigned)v;
 }
@@ -806,10 +835,12 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 	if (log)
 		parse_log(p, log, &sc, pol);
 	if (stall)
-		get_seconds(p, stall, "stall_timeout", &sc, &pol->stall_timeout_usec);
+		get_seconds_off_or_min(p, stall, "stall_timeout", &sc, CONFIG_STALL_TIMEOUT_MIN,
+				       &pol->stall_timeout_usec);
 	s = config_setting_get_member(g, "rejoin_interval");
 	if (s)
-		get_seconds(p, s, "rejoin_interval", &sc, &pol->rejoin_interval_usec);
+		get_seconds_off_or_min(p, s, "rejoin_interval", &sc, CONFIG_REJOIN_INTERVAL_MIN,
+				       &pol->rejoin_interval_usec);
 }
 
 static void parse_control(struct parser *p, const config_setting_t *g, struct config *c)

@@ -396,6 +396,48 @@ START_TEST(test_timers)
 }
 END_TEST
 
+/* Values that would cost the host (a leave/join storm, a rotation per record) are refused
+ * with the minimum in the message; 0 still means off, and the minimum itself is taken. */
+START_TEST(test_minimums)
+{
+#define T(more) BASE "action = \"log\"; port = 7000;\n" more
+#define L(more) BASE "action = \"log\"; port = 7000;\nlog = { " more " };"
+	struct config *c;
+	char *t;
+
+	ck_bad_policy(T("rejoin_interval = 0.000001;"), 3, "key 'rejoin_interval' in policy 'p'",
+		      "1e-06 seconds is below the minimum of 1 (0: off)");
+	ck_bad_policy(T("rejoin_interval = 0.5;"), 3, "key 'rejoin_interval'",
+		      "below the minimum of 1");
+	ck_bad_policy(T("stall_timeout = 0.01;"), 3, "key 'stall_timeout' in policy 'p'",
+		      "0.01 seconds is below the minimum of 1 (0: off)");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_size = 1;"), 3,
+		      "key 'max_size' in log of policy 'p'",
+		      "1 bytes is below the minimum of 4096 (0: never rotate)");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_size = 4095;"), 3,
+		      "key 'max_size'", "below the minimum of 4096");
+
+	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 1; rejoin_interval = 1.0;\n"
+		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 4096; };");
+	c = parse_good(t);
+	ck_assert_uint_eq(c->policies[0].stall_timeout_usec, 1000000);
+	ck_assert_uint_eq(c->policies[0].rejoin_interval_usec, 1000000);
+	ck_assert_uint_eq(c->policies[0].log.pcap_max_size, 4096);
+	config_free(c);
+	free(t);
+	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 0; rejoin_interval = 0;\n"
+		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 0; };");
+	c = parse_good(t);
+	ck_assert_uint_eq(c->policies[0].stall_timeout_usec, 0);
+	ck_assert_uint_eq(c->policies[0].rejoin_interval_usec, 0);
+	ck_assert_uint_eq(c->policies[0].log.pcap_max_size, 0);
+	config_free(c);
+	free(t);
+#undef L
+#undef T
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_bad("policies = (\n" JOIN("iptv") ",\n" JOIN("x") ",\n" JOIN("iptv") "\n);\n", 4,
@@ -872,6 +914,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_relay);
 	tcase_add_test(errs, test_log);
 	tcase_add_test(errs, test_timers);
+	tcase_add_test(errs, test_minimums);
 	tcase_add_test(errs, test_names);
 	tcase_add_test(errs, test_unknown_keys);
 	tcase_add_test(errs, test_missing_keys);
