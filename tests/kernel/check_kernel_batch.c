@@ -5,6 +5,7 @@
  */
 #include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "coretest.h"
@@ -41,13 +42,32 @@ static int recv_all(int fd, struct batch_bufs *b, int n)
 	return calls;
 }
 
-/* Lets the receive side queue what was just sent (loopback hands datagrams over in a softirq).
- * The tests that read with MSG_DONTWAIT after it would fail, never hang, if this were short. */
-static void settle(void)
-{
-	struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+/*
+ * Knowing that what was sent over loopback is queued at the receiver. Loopback hands each
+ * datagram to the backlog of the CPU that sent it, and that CPU's softirq delivers its backlog
+ * in order, but when it gets to it: on a loaded machine ksoftirqd may run it any time later.
+ * So the test pins itself to one CPU, and after its datagrams sends a marker to a socket of its
+ * own (the marker socket sends to itself): once the marker is read (a blocking receive with a
+ * timeout of seconds), everything sent before it is queued where it was sent to.
+ */
+#define MARKER_PORT (PORT + 1)
 
-	nanosleep(&ts, NULL);
+static int marker_new(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	ck_assert_int_ge(cpu, 0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	return ct_udp(LAB_RCV, "127.0.0.1", MARKER_PORT, false);
+}
+
+static void marker_wait(int marker)
+{
+	ct_send(marker, "marker", "127.0.0.1", MARKER_PORT, NULL);
+	ct_expect(marker, "marker", NULL, NULL);
 }
 
 START_TEST(test_batch_read_write)
@@ -99,6 +119,7 @@ START_TEST(test_batch_chunks)
 	 * read by one recv_batch call that walks several chunks; then -EAGAIN. */
 	int rcv = ct_udp(LAB_RCV, "127.0.0.1", PORT, false);
 	int snd = ct_udp(LAB_RCV, "127.0.0.1", 0, false);
+	int marker = marker_new();
 	struct sockaddr_in to = ct_sin("127.0.0.1", PORT);
 	static struct batch_bufs out, in;
 
@@ -107,7 +128,7 @@ START_TEST(test_batch_chunks)
 	for (int i = 0; i < N; i++)
 		out.m[i].len = (size_t)snprintf(out.data[i], sizeof(out.data[i]), "%d", i);
 	ck_assert_int_eq(ipv4opt_send_batch(snd, out.m, N, 0), N);
-	settle();
+	marker_wait(marker);
 	batch_init(&in, sizeof(in.data[0]));
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, MSG_DONTWAIT), N);
 	for (int i = 0; i < N; i++) {
@@ -124,11 +145,15 @@ START_TEST(test_batch_chunks)
 	/* Fewer queued than asked: a blocking call returns what is there (MSG_WAITFORONE),
 	 * it does not wait for the rest. */
 	ck_assert_int_eq(ipv4opt_send_batch(snd, out.m, 3, 0), 3);
-	settle();
+	marker_wait(marker);
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, 0), 3);
-	/* Nothing queued, blocking: the receive timeout ends it. */
+	/* Nothing queued, blocking: the receive timeout ends it. Then one sent is read. */
 	lab_rcvtimeo(rcv, ABSENT_MS);
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, 0), -EAGAIN);
+	lab_rcvtimeo(rcv, ARRIVE_MS);
+	ck_assert_int_eq(ipv4opt_send_batch(snd, out.m + 7, 1, 0), 1);
+	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, N, 0), 1);
+	ck_assert_mem_eq(in.m[0].buf, "7", 1);
 
 	/* Errors. */
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, 0, 0), -EINVAL);
@@ -139,6 +164,7 @@ START_TEST(test_batch_chunks)
 	ck_assert_int_eq(ipv4opt_send_batch(snd, out.m, 2, 0), -EDESTADDRREQ);
 	close(rcv);
 	close(snd);
+	close(marker);
 }
 END_TEST
 
@@ -146,6 +172,7 @@ START_TEST(test_batch_truncated)
 {
 	int rcv = ct_udp(LAB_RCV, "127.0.0.1", PORT, false);
 	int snd = ct_udp(LAB_RCV, "127.0.0.1", 0, false);
+	int marker = marker_new();
 	static struct batch_bufs out, in;
 
 	batch_init(&out, 0);
@@ -155,7 +182,7 @@ START_TEST(test_batch_truncated)
 		out.m[i].addr = ct_sin("127.0.0.1", PORT);
 	}
 	ck_assert_int_eq(ipv4opt_send_batch(snd, out.m, 3, 0), 3);
-	settle();
+	marker_wait(marker);
 	batch_init(&in, 8);
 	ck_assert_int_eq(ipv4opt_recv_batch(rcv, in.m, 3, 0), 3);
 	ck_assert(!in.m[0].truncated);
@@ -166,6 +193,7 @@ START_TEST(test_batch_truncated)
 	ck_assert(!in.m[2].truncated);
 	close(rcv);
 	close(snd);
+	close(marker);
 }
 END_TEST
 
@@ -223,6 +251,8 @@ struct rw {
 	int lo;
 	struct sockaddr_in self;
 	pthread_mutex_t lock;
+	int64_t deadline_ms; /* the readers give up then */
+	int n_read; /* datagrams read, good or bad */
 	int received;
 	int bad;
 	bool seen[RW_THREADS][RW_PER_WRITER];
@@ -256,16 +286,27 @@ static void *rw_reader(void *arg)
 {
 	struct rw *rw = arg;
 
+	/* Until every datagram is read, whatever the pace of the writers (a loaded machine may
+	 * starve them for a while), or the deadline. The socket's receive timeout only wakes a
+	 * reader to look at both. */
 	for (;;) {
 		struct ipv4opt_cm cm;
 		struct sockaddr_in from;
 		char buf[64];
 		int id, i;
-		ssize_t n = ipv4opt_recvmsg(rw->fd, buf, sizeof(buf) - 1, 0, &from, &cm, NULL);
+		ssize_t n;
+		bool done;
 
-		if (n == -EAGAIN)
-			return NULL; /* quiet for the receive timeout: everything is in */
 		pthread_mutex_lock(&rw->lock);
+		done = rw->n_read >= RW_THREADS * RW_PER_WRITER || ct_now_ms() >= rw->deadline_ms;
+		pthread_mutex_unlock(&rw->lock);
+		if (done)
+			return NULL;
+		n = ipv4opt_recvmsg(rw->fd, buf, sizeof(buf) - 1, 0, &from, &cm, NULL);
+		if (n == -EAGAIN)
+			continue;
+		pthread_mutex_lock(&rw->lock);
+		rw->n_read++;
 		if (n < 0 || !(cm.flags & IPV4OPT_CM_DST) ||
 		    cm.dst.s_addr != rw->self.sin_addr.s_addr || cm.ifindex != rw->lo ||
 		    from.sin_port != rw->self.sin_port) {
@@ -318,7 +359,8 @@ START_TEST(test_concurrent_read_write)
 	rw.lo = (int)if_nametoindex("lo");
 	lab_leave();
 	ck_assert_int_gt(rw.lo, 0);
-	lab_rcvtimeo(rw.fd, 300);
+	rw.deadline_ms = ct_now_ms() + 20000;
+	lab_rcvtimeo(rw.fd, 100);
 	ck_assert_int_eq(ipv4opt_set_control_message(rw.fd, IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX |
 						     IPV4OPT_CM_TTL, true), 0);
 
@@ -339,6 +381,7 @@ START_TEST(test_concurrent_read_write)
 
 	ck_assert_int_eq(rw.bad, 0);
 	ck_assert_int_eq(rw.received, RW_THREADS * RW_PER_WRITER);
+	ck_assert_int_eq(rw.n_read, RW_THREADS * RW_PER_WRITER);
 	for (int t = 0; t < RW_THREADS; t++)
 		for (int i = 0; i < RW_PER_WRITER; i++)
 			ck_assert(rw.seen[t][i]);
@@ -351,6 +394,7 @@ int main(void)
 	Suite *s = suite_create("kernel_batch");
 	TCase *tc = tcase_create("batch");
 
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_batch_read_write);
 	tcase_add_test(tc, test_batch_chunks);
 	tcase_add_test(tc, test_batch_truncated);

@@ -97,7 +97,7 @@ START_TEST(test_icmp_filter_blocks_echo_reply)
 	/* the filter lifted: replies come through again */
 	ipv4opt_icmp_filter_accept(&f, ICMP_TYPE_ECHO_REPLY);
 	ck_assert_int_eq(ipv4opt_set_icmp_filter(ffd, &f), 0);
-	lab_rcvtimeo(ffd, 2000);
+	lab_rcvtimeo(ffd, RAW_ARRIVE_MS);
 	icmp_send(ufd, L->rcv_addr[0], ICMP_TYPE_ECHO, id, 2);
 	ck_assert_int_eq(raw_read_until(ffd, IP_PROTO_ICMP, ICMP_TYPE_ECHO_REPLY, id, &p), 0);
 	ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 2);
@@ -129,6 +129,12 @@ START_TEST(test_icmp_filter_high_types_pass)
 	ck_assert_str_eq(ipv4opt_icmp_type_to_string(raw_pkt_payload(&p)[0]), "photuris");
 	lab_rcvtimeo(rfd, 300);
 	ck_assert_int_eq(icmp_next(rfd, id, &p), -EAGAIN);
+	/* the next message with our identifier is the type 40 sent now, not a late echo */
+	lab_rcvtimeo(rfd, RAW_ARRIVE_MS);
+	icmp_send(sfd, L->rcv_addr[0], 40, id, 3);
+	ck_assert_int_eq(icmp_next(rfd, id, &p), 0);
+	ck_assert_uint_eq(raw_pkt_payload(&p)[0], 40);
+	ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 3);
 	close(sfd);
 	close(rfd);
 }

@@ -271,7 +271,7 @@ START_TEST(test_raw_hdrincl_fragments)
 	lab_rcvtimeo(ufd, 200);
 	ck_assert_int_eq(recv(ufd, got, sizeof(got), 0), -1);
 	ck_assert_int_eq(errno, EAGAIN);
-	lab_rcvtimeo(ufd, 2000);
+	lab_rcvtimeo(ufd, RAW_ARRIVE_MS);
 	/* last fragment: the remaining 12 bytes at offset 16 (2 units of 8) */
 	h.flags = 0;
 	h.frag_off = 2;
@@ -454,9 +454,14 @@ START_TEST(test_raw_listener_per_interface)
 		ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 30 + i);
 		ck_assert_int_eq(p.cm.ifindex, L->rcv_if[i]);
 	}
-	/* and nothing else: socket 0 never sees s1's echo */
+	/* and nothing else: socket 0 never sees s1's echo; its next echo is s0's next one */
 	lab_rcvtimeo(rfd[0], 300);
 	ck_assert_int_eq(raw_read_until(rfd[0], IP_PROTO_ICMP, ICMP_TYPE_ECHO, id, &p), -EAGAIN);
+	lab_rcvtimeo(rfd[0], RAW_ARRIVE_MS);
+	send_group_echo(fd, L->snd_if[0], group, id, 32);
+	ck_assert_int_eq(raw_read_until(rfd[0], IP_PROTO_ICMP, ICMP_TYPE_ECHO, id, &p), 0);
+	ck_assert_uint_eq(icmp_seq(raw_pkt_payload(&p)), 32);
+	ck_assert_int_eq(p.cm.ifindex, L->rcv_if[0]);
 	for (int i = 0; i < 2; i++)
 		close(rfd[i]);
 	close(fd);

@@ -160,11 +160,13 @@ struct lab *lab_get(void)
 		snprintf(a, sizeof(a), "10.201.%d.2", i + 1);
 		l->rcv_addr[i] = lab_addr(a);
 	}
-	/* Wait until the veth pairs have carrier (IPv4 multicast is dropped before). */
-	for (int t = 0; t < 100; t++) {
+	/* Wait until the veth pairs have carrier (IPv4 multicast is dropped before): polled, for
+	 * up to 20 s on a loaded machine, and a lab that never gets there is an error. */
+	for (int t = 0;; t++) {
 		if (sh("ip -n %s link show r0 | grep -q LOWER_UP && ip -n %s link show r1 | grep -q LOWER_UP",
 		       R, R) == 0)
 			break;
+		must(t >= 1000, "see carrier on the veth pairs within 20 s");
 		usleep(20000);
 	}
 	return l;

@@ -23,10 +23,15 @@
 #define ICMP_TYPE_ECHO 8
 #define ICMP_HDR_LEN 8
 
-/* A socket in ns that waits 2 s for a packet. */
+/* Time a packet that should arrive may take: seconds, since a loaded machine may run the
+ * softirq that delivers it late. A shorter wait that shows a packet does not come is always
+ * followed by a packet that must come next on the same path, so a late one is seen then. */
+#define RAW_ARRIVE_MS 5000
+
+/* A socket in ns that waits RAW_ARRIVE_MS for a packet. */
 static inline int test_socket(enum lab_ns ns, int type, int protocol)
 {
-	return lab_test_socket(ns, type, protocol, 2000);
+	return lab_test_socket(ns, type, protocol, RAW_ARRIVE_MS);
 }
 
 /* Lifts the receiver's ICMP rate limit (errors are limited per peer; the tests must not
