@@ -42,8 +42,11 @@ struct members {
 	const struct links *links;
 	struct member *head, *tail;
 	size_t n;
-	struct member **buckets;
-	size_t n_buckets;
+	struct member **buckets;       /* on identity (hnext) */
+	struct ifbucket {              /* on the interface name (inext), in creation order: */
+		struct member *first, *last; /* what a link event is about */
+	} *by_ifname;
+	size_t n_buckets;              /* of both */
 	struct msock *socks;           /* all pools; port tells which */
 	size_t n_socks;
 	unsigned max_memberships, max_msf;
@@ -346,10 +349,14 @@ fail:
 	return r;
 }
 
-/* Brings one wanted member to the state its interface allows. */
-static void member_apply(struct members *m, struct member *mb)
+static const struct link *link_of(const struct members *m, const char *ifname)
 {
-	const struct link *l = m->links ? links_get_by_name(m->links, mb->ifname) : NULL;
+	return m->links ? links_get_by_name(m->links, ifname) : NULL;
+}
+
+/* Brings one wanted member to the state its interface l (link_of() its name) allows. */
+static void member_apply(struct members *m, struct member *mb, const struct link *l)
+{
 	int r;
 
 	if (mb->n_holds > 0) {
@@ -400,23 +407,69 @@ static size_t member_hash(const struct members *m, enum member_origin origin, co
 	return (size_t)(h % m->n_buckets);
 }
 
+static size_t ifname_hash(const struct members *m, const char *ifname)
+{
+	return (size_t)(hash_str(0xcbf29ce484222325ULL, ifname) % m->n_buckets);
+}
+
+static void ifname_append(struct members *m, struct member *mb)
+{
+	struct ifbucket *b = &m->by_ifname[ifname_hash(m, mb->ifname)];
+
+	mb->inext = NULL;
+	mb->iprev = b->last;
+	if (b->last)
+		b->last->inext = mb;
+	else
+		b->first = mb;
+	b->last = mb;
+}
+
+static void ifname_remove(struct members *m, struct member *mb)
+{
+	struct ifbucket *b = &m->by_ifname[ifname_hash(m, mb->ifname)];
+
+	if (mb->iprev)
+		mb->iprev->inext = mb->inext;
+	else
+		b->first = mb->inext;
+	if (mb->inext)
+		mb->inext->iprev = mb->iprev;
+	else
+		b->last = mb->iprev;
+}
+
 static int rehash(struct members *m)
 {
 	size_t nb = m->n_buckets ? m->n_buckets * 4 : 256;
 	struct member **b = calloc(nb, sizeof(*b));
+	struct ifbucket *bi = calloc(nb, sizeof(*bi));
 
-	if (!b)
+	if (!b || !bi) {
+		free(b);
+		free(bi);
 		return -ENOMEM;
+	}
 	free(m->buckets);
+	free(m->by_ifname);
 	m->buckets = b;
+	m->by_ifname = bi;
 	m->n_buckets = nb;
 	for (struct member *mb = m->head; mb; mb = mb->next) {
 		size_t i = member_hash(m, mb->origin, mb->policy, mb->ifname, mb->group);
 
 		mb->hnext = b[i];
 		b[i] = mb;
+		ifname_append(m, mb);
 	}
 	return 0;
+}
+
+/* The members on interface name ifname: the chain of its bucket, of which only those whose
+ * name is ifname (a bucket is shared). */
+static struct member *ifname_first(const struct members *m, const char *ifname)
+{
+	return m->n_buckets ? m->by_ifname[ifname_hash(m, ifname)].first : NULL;
 }
 
 struct want {
@@ -448,6 +501,7 @@ static void member_unlink(struct members *m, struct member *mb)
 			*p = mb->hnext;
 			break;
 		}
+	ifname_remove(m, mb);
 	if (mb->prev)
 		mb->prev->next = mb->next;
 	else
@@ -515,6 +569,7 @@ static int want(struct members *m, const struct want *w)
 	m->tail = mb;
 	mb->hnext = m->buckets[i];
 	m->buckets[i] = mb;
+	ifname_append(m, mb);
 	m->n++;
 	return 0;
 }
@@ -524,7 +579,10 @@ static bool is_pattern(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static int want_policy(struct members *m, const struct policy *p, const char *only)
+/* Marks the members of policy p: on every interface it names or whose name matches one of
+ * its patterns; with only, on that name alone (only_link: the link of that name, if any). */
+static int want_policy(struct members *m, const struct policy *p, const char *only,
+		       const struct link *only_link)
 {
 	struct want w = {
 		.origin = MEMBER_ORIGIN_CONFIG,
@@ -536,8 +594,15 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 		.port = p->action == POLICY_ACTION_JOIN ? 0 : p->port,
 	};
 	size_t n_links = 0;
-	const struct link *links = m->links ? links_all(m->links, &n_links) : NULL;
+	const struct link *links = NULL;
 	int r;
+
+	/* After a link event, the one name it is about is matched, not every link: the cost of
+	 * an event is the config's size, not the config times the host's interfaces. */
+	if (only)
+		links = only_link, n_links = only_link ? 1 : 0;
+	else if (m->links)
+		links = links_all(m->links, &n_links);
 
 	for (size_t i = 0; i < p->n_interfaces; i++) {
 		const char *e = p->interfaces[i];
@@ -552,8 +617,6 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 			continue;
 		}
 		for (size_t k = 0; k < n_links; k++) {
-			if (only && !streq(only, links[k].name))
-				continue;
 			if (fnmatch(e, links[k].name, 0) != 0)
 				continue;
 			w.ifname = links[k].name;
@@ -565,17 +628,23 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 	return 0;
 }
 
+/* With only: the members on that name (their bucket's chain, filtered), else all of them. */
+#define FOREACH_MEMBER_ON(mb, m, only)                                                     \
+	for (mb = (only) ? ifname_first(m, only) : (m)->head; mb;                           \
+	     mb = (only) ? mb->inext : mb->next)                                            \
+		if (!(only) || streq(mb->ifname, only))
+
 int members_reconcile(struct members *m, const struct config *c, const char *only)
 {
+	const struct link *only_link = only ? link_of(m, only) : NULL;
 	struct member *mb, *next;
 	int r = 0, k;
 
-	for (mb = m->head; mb; mb = mb->next)
-		if (!only || streq(mb->ifname, only))
-			mb->mark = false;
+	FOREACH_MEMBER_ON(mb, m, only)
+		mb->mark = false;
 
 	for (size_t i = 0; c && i < c->n_policies; i++) {
-		k = want_policy(m, &c->policies[i], only);
+		k = want_policy(m, &c->policies[i], only, only_link);
 		if (k < 0 && r == 0)
 			r = k;
 	}
@@ -600,8 +669,8 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
 	}
 
 	/* Sweep first, so that slots are free before new joins need them. */
-	for (mb = m->head; mb; mb = next) {
-		next = mb->next;
+	for (mb = only ? ifname_first(m, only) : m->head; mb; mb = next) {
+		next = only ? mb->inext : mb->next;
 		if (mb->mark || (only && !streq(mb->ifname, only)))
 			continue;
 		if (mb->n_holds > 0) {
@@ -611,9 +680,8 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
 		member_unlink(m, mb);
 		member_free(mb);
 	}
-	for (mb = m->head; mb; mb = mb->next)
-		if (!only || streq(mb->ifname, only))
-			member_apply(m, mb);
+	FOREACH_MEMBER_ON(mb, m, only)
+		member_apply(m, mb, only ? only_link : link_of(m, mb->ifname));
 	return r;
 }
 
@@ -629,7 +697,7 @@ int members_rejoin_policy(struct members *m, const char *policy)
 		/* Left and joined at once, the kernel sends a fresh state-change report (the
 		 * leave folds into it): what a snooping switch that lost the entry needs. */
 		member_release(m, mb);
-		member_apply(m, mb);
+		member_apply(m, mb, link_of(m, mb->ifname));
 		n++;
 	}
 	return n;
@@ -773,6 +841,7 @@ struct members *members_free(struct members *m)
 		return NULL;
 	members_leave_all(m);
 	free(m->buckets);
+	free(m->by_ifname);
 	free(m->runtime);
 	free(m);
 	return NULL;

@@ -68,7 +68,8 @@ struct member {
 	/* bookkeeping */
 	bool mark;
 	struct member *next, *prev;    /* all members */
-	struct member *hnext;          /* hash chain */
+	struct member *hnext;          /* hash chain on identity */
+	struct member *inext, *iprev;  /* hash chain on ifname */
 };
 
 struct members;
