@@ -2,8 +2,10 @@
 /*
  * links: the host's interfaces as rtnetlink tells them (libmnl). A dump at start, then each
  * RTM_NEWLINK / RTM_DELLINK / RTM_NEWADDR / RTM_DELADDR message is parsed and turned into
- * one event for the owner; a netlink overrun (ENOBUFS: events were lost) triggers a new dump
- * whose differences are reported as the same events.
+ * one event for the owner; a netlink overrun (ENOBUFS: events were lost), or any other error
+ * reading the event socket, triggers a new dump whose differences are reported as the same
+ * events, address changes included. A dump that fails is tried again a second later, and so
+ * is a read error that comes back within a second: the event socket is never given up.
  */
 #ifndef IPV4OPTD_LINKS_H
 #define IPV4OPTD_LINKS_H
@@ -12,14 +14,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <systemd/sd-event.h>
+
+struct link_addr4 {
+	struct in_addr local, address; /* IFA_LOCAL, IFA_ADDRESS (the peer on point-to-point) */
+	unsigned prefixlen;
+};
 
 struct link {
 	int ifindex;
 	char name[IF_NAMESIZE];
 	unsigned flags;   /* IFF_UP, IFF_RUNNING, IFF_LOWER_UP ... */
 	unsigned n_addr4; /* IPv4 addresses on the link */
+	/* links.c's own: */
+	struct link_addr4 *addr4, *old_addr4; /* the addresses; during a resync, those before */
+	unsigned cap_addr4, n_old_addr4;
 	bool seen;        /* resync mark */
 };
 
@@ -41,6 +52,10 @@ typedef void (*links_handler_t)(struct links *l, enum links_event ev, const stru
  * addresses, and attaches to e (e may be NULL for tests that feed messages by hand). */
 int links_new(sd_event *e, int rcvbuf, links_handler_t handler, void *userdata,
 	      struct links **ret);
+/* The seam unit tests use: fd (taken; a socketpair end the test writes rtnetlink messages
+ * into) stands in for the event socket. No dump at start; a resync dumps the real links. */
+int links_new_from_fd(sd_event *e, int fd, links_handler_t handler, void *userdata,
+		      struct links **ret);
 struct links *links_free(struct links *l);
 void links_freep(struct links **l);
 
