@@ -5,10 +5,14 @@
  * starts with its sequence number (8 bytes, big-endian). For the namespace lab and the
  * benchmark: traffic only where it is run.
  *
- *   mcsend [-s SRCADDR] [-I IFNAME] [-n COUNT] [-l SIZE] [-r RATE] [-t TTL] [-o TOS]
- *          [-d SECONDS] ADDR:PORT
+ *   mcsend [-s SRCADDR] [-I IFNAME] [-n COUNT] [-l SIZE] [-r RATE] [-b BURST] [-t TTL]
+ *          [-o TOS] [-d SECONDS] ADDR:PORT
  *
  * -d: send for that long instead of COUNT datagrams. Prints "sent=N seconds=S" at the end.
+ * -b: with -r, never more than BURST datagrams back to back: a sender that fell behind its
+ *     schedule (descheduled on a loaded machine) lets the schedule slip instead of catching
+ *     up at full speed, so the stream stays paced (a lab test's "every datagram of a paced
+ *     stream arrives" then holds under load; the benchmark wants the offered rate instead).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,13 +62,13 @@ int main(int argc, char **argv)
 	struct sockaddr_in dst, src = { .sin_family = AF_INET };
 	struct ipv4opt_message msgs[BATCH];
 	static uint8_t bufs[BATCH][65536];
-	unsigned long long count = 1000, sent = 0, rate = 0;
+	unsigned long long count = 1000, sent = 0, rate = 0, burst = 0;
 	double duration = 0;
 	size_t size = 64;
 	int ttl = -1, tos = -1, ifindex = 0, c, fd, r;
-	uint64_t start, next;
+	uint64_t begin, start, next; /* start: of the schedule, moved on by -b */
 
-	while ((c = getopt(argc, argv, "s:I:n:l:r:t:o:d:")) >= 0) {
+	while ((c = getopt(argc, argv, "s:I:n:l:r:b:t:o:d:")) >= 0) {
 		switch (c) {
 		case 's':
 			if (inet_pton(AF_INET, optarg, &src.sin_addr) != 1) {
@@ -88,6 +92,9 @@ int main(int argc, char **argv)
 		case 'r':
 			rate = strtoull(optarg, NULL, 10);
 			break;
+		case 'b':
+			burst = strtoull(optarg, NULL, 10);
+			break;
 		case 't':
 			ttl = atoi(optarg);
 			break;
@@ -103,8 +110,8 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || parse_addr_port(argv[optind], &dst) < 0 || size < 8 ||
 	    size > 65507) {
-		fprintf(stderr, "usage: mcsend [-s SRC] [-I IF] [-n N] [-l SIZE] [-r PPS] [-t TTL] "
-				"[-d SECONDS] ADDR:PORT\n");
+		fprintf(stderr, "usage: mcsend [-s SRC] [-I IF] [-n N] [-l SIZE] [-r PPS] [-b BURST] "
+				"[-t TTL] [-o TOS] [-d SECONDS] ADDR:PORT\n");
 		return 2;
 	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -138,14 +145,14 @@ int main(int argc, char **argv)
 		msgs[i].len = size;
 	}
 
-	start = next = now_ns();
+	begin = start = next = now_ns();
 	for (;;) {
 		uint64_t now = now_ns();
 		unsigned long long want;
 		size_t n;
 
 		if (duration > 0) {
-			if (now - start >= (uint64_t)(duration * 1e9))
+			if (now - begin >= (uint64_t)(duration * 1e9))
 				break;
 			want = BATCH;
 		} else {
@@ -157,6 +164,12 @@ int main(int argc, char **argv)
 			/* Paced: datagrams due by now, at most a batch at a time. */
 			unsigned long long due = (now - start) * rate / 1000000000ULL + 1;
 
+			if (burst > 0 && due > sent + burst) {
+				/* Behind by more than a burst: start the schedule again from
+				 * here (the lost time is not made up). */
+				start = now - (sent + burst - 1) * 1000000000ULL / rate;
+				due = sent + burst;
+			}
 			if (due <= sent) {
 				struct timespec ts;
 
@@ -185,6 +198,6 @@ int main(int argc, char **argv)
 		}
 		sent += (unsigned long long)r;
 	}
-	printf("sent=%llu seconds=%.3f\n", sent, (double)(now_ns() - start) / 1e9);
+	printf("sent=%llu seconds=%.3f\n", sent, (double)(now_ns() - begin) / 1e9);
 	return 0;
 }
