@@ -468,6 +468,7 @@ static int show_stats(struct json_object *d)
 			return EXIT_REFUSED;
 	}
 	output_table_print(t, stdout);
+	output_stats_data_path(d, stdout);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,10 +104,12 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && streq(s + n - k, suffix);
 }
 
-/* Gauges: rates and timestamps (Prometheus conventions: a unit suffix, no _total). */
+/* Gauges: rates, timestamps and counts of things that come and go (Prometheus conventions:
+ * a unit suffix, no _total). */
 static bool is_gauge(const char *key)
 {
-	return ends_with(key, "_per_second") || ends_with(key, "_seconds");
+	return ends_with(key, "_per_second") || ends_with(key, "_seconds") ||
+	       streq(key, "data_sockets");
 }
 
 /* String members that are labels: stable per policy. Others (last_source, egress) would
@@ -193,6 +196,71 @@ static void print_series(FILE *f, const char *name, const char *policy, struct j
 		fprintf(f, "} %.17g\n", json_object_get_double(v));
 }
 
+/* ipv4opt_build_info{version="V"} 1: the daemon's version as a label, the usual way to
+ * export it (the value is always 1, so it joins onto other series in queries). */
+static void print_build_info(struct json_object *data, FILE *f)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(data, "version", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	fputs("# HELP ipv4opt_build_info ipv4optd's version as a label; the value is always 1\n"
+	      "# TYPE ipv4opt_build_info gauge\n"
+	      "ipv4opt_build_info{version=\"", f);
+	print_label_value(f, json_object_get_string(v));
+	fputs("\"} 1\n", f);
+}
+
+/* The data path's own counters ("data_path": {"KEY": N}), of no policy: one series each,
+ * without labels. */
+static void print_data_path(struct json_object *data, FILE *f)
+{
+	struct json_object *dp;
+
+	if (!json_object_object_get_ex(data, "data_path", &dp) ||
+	    !json_object_is_type(dp, json_type_object))
+		return;
+	json_object_object_foreach(dp, key, v) {
+		char name[256];
+		bool gauge = is_gauge(key);
+
+		if (!is_number(v))
+			continue;
+		metric_name(key, name, sizeof(name));
+		fprintf(f, "# HELP %s ipv4optd %s \"%s\" of the data path\n", name,
+			gauge ? "gauge" : "counter", key);
+		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
+		if (json_object_is_type(v, json_type_int))
+			fprintf(f, "%s %llu\n", name, (unsigned long long)json_object_get_uint64(v));
+		else
+			fprintf(f, "%s %.17g\n", name, json_object_get_double(v));
+	}
+}
+
+static uint64_t data_path_counter(struct json_object *dp, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(dp, key, &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+void output_stats_data_path(struct json_object *data, FILE *f)
+{
+	struct json_object *dp;
+
+	if (!json_object_object_get_ex(data, "data_path", &dp) ||
+	    !json_object_is_type(dp, json_type_object))
+		return;
+	fprintf(f, "data path: %" PRIu64 " sockets, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
+		PRIu64 " rxq overflow, %" PRIu64 " receive errors\n",
+		data_path_counter(dp, "data_sockets"), data_path_counter(dp, "unmatched_packets"),
+		data_path_counter(dp, "loop_packets"), data_path_counter(dp, "rxq_overflow_packets"),
+		data_path_counter(dp, "receive_errors"));
+}
+
 int output_prometheus(struct json_object *data, FILE *f)
 {
 	struct json_object *policies, *seen;
@@ -202,6 +270,8 @@ int output_prometheus(struct json_object *data, FILE *f)
 	if (!json_object_object_get_ex(data, "policies", &policies) ||
 	    !json_object_is_type(policies, json_type_object))
 		return -EBADMSG;
+	print_build_info(data, f);
+	print_data_path(data, f);
 
 	/* Every counter name, in the order first seen: one metric family each. */
 	seen = json_object_new_object();

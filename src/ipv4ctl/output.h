@@ -21,12 +21,19 @@ int output_table_add(struct output_table *t, const char *const *cells);
  * last column is not padded. */
 void output_table_print(const struct output_table *t, FILE *f);
 
-/* Renders the data of a `stats` response ({"policies":{"NAME":{"KEY":N,...}}}) as the
- * Prometheus text exposition format: each numeric KEY becomes the counter
- * ipv4opt_KEY_total{policy="NAME",action="ACTION"}, or the gauge ipv4opt_KEY when KEY ends
- * in _per_second or _seconds; an object of numbers (KEY: {"REASON": N}) becomes the counter
- * ipv4opt_KEY_total{...,reason="REASON"}. Other strings (last_source) are not labels.
- * Returns 0 or -EBADMSG when data has another shape. */
+/* Renders the data of a `stats` response ({"version":"V","policies":{"NAME":{"KEY":N,...}},
+ * "data_path":{"KEY":N,...}}) as the Prometheus text exposition format:
+ * ipv4opt_build_info{version="V"} 1; each numeric KEY of the data path becomes the counter
+ * ipv4opt_KEY_total (no labels; data_sockets: the gauge ipv4opt_data_sockets); each numeric
+ * KEY of a policy becomes the counter ipv4opt_KEY_total{policy="NAME",action="ACTION"}, or
+ * the gauge ipv4opt_KEY when KEY ends in _per_second or _seconds; an object of numbers
+ * (KEY: {"REASON": N}) becomes the counter ipv4opt_KEY_total{...,reason="REASON"}. Other
+ * strings (last_source) are not labels. Returns 0 or -EBADMSG when data has another shape. */
 int output_prometheus(struct json_object *data, FILE *f);
+
+/* For people: one line of the data path's own counters (sockets, datagrams no policy
+ * claimed, our own output heard again, receive-queue overflows, failed reads), under the
+ * table of `ipv4ctl stats`. Prints nothing when data has no "data_path". */
+void output_stats_data_path(struct json_object *data, FILE *f);
 
 #endif

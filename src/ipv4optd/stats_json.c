@@ -36,6 +36,23 @@ static int policy_stats(struct daemon *d, const struct policy *p, struct json_ob
 	return 0;
 }
 
+/* The data path's own counters, of no policy: datagrams no policy claimed, our own output
+ * heard again, the kernel's receive-queue drops, failed reads, and the data sockets. */
+static int data_path_stats(struct daemon *d, struct json_object *root)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	if (!d->relay)
+		return 0;
+	r = relay_stats_json(d->relay, o);
+	if (r < 0)
+		return r;
+	return ctlproto_json_add(root, "data_path", TAKE_PTR(o));
+}
+
 int stats_json_build(struct daemon *d, const char *policy, struct json_object **ret)
 {
 	_cleanup_json_ struct json_object *root = json_object_new_object();
@@ -46,6 +63,10 @@ int stats_json_build(struct daemon *d, const char *policy, struct json_object **
 		json_object_put(policies);
 		return -ENOMEM;
 	}
+	/* Which daemon answers (ipv4ctl --prometheus: ipv4opt_build_info). */
+	r = ctlproto_json_add(root, "version", json_object_new_string(PACKAGE_VERSION));
+	if (r < 0)
+		return r;
 	if (policy) {
 		const struct policy *p = config_find_policy(d->config, policy);
 
@@ -60,6 +81,9 @@ int stats_json_build(struct daemon *d, const char *policy, struct json_object **
 			if (r < 0)
 				return r;
 		}
+		r = data_path_stats(d, root);
+		if (r < 0)
+			return r;
 	}
 	*ret = TAKE_PTR(root);
 	return 0;
