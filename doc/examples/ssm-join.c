@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ssm-join: join a source-specific multicast channel (S,G) on one interface with libipv4opt,
- * print the datagrams that arrive on a UDP port with their control data, then leave.
+ * print the datagrams that arrive on a UDP port with their control data, then leave. It gives
+ * up (exit 1) when nothing arrives for RECEIVE_TIMEOUT_SEC seconds, so it never hangs.
  *
  *   cc -o ssm-join ssm-join.c $(pkg-config --cflags --libs libipv4opt)
  *   ./ssm-join eth0 232.1.1.1 10.0.0.1 5000 [count]
@@ -15,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <ipv4opt.h>
+
+#define RECEIVE_TIMEOUT_SEC 10
 
 static int usage(const char *prog)
 {
@@ -29,8 +33,9 @@ int main(int argc, char **argv)
 {
 	struct in_addr group, source;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval timeout = { .tv_sec = RECEIVE_TIMEOUT_SEC };
 	unsigned ifindex;
-	long port, count = 5;
+	long port, count = 5, received = 0;
 	char *end;
 	int fd, r;
 
@@ -64,6 +69,11 @@ int main(int argc, char **argv)
 		perror("bind");
 		return 1;
 	}
+	/* A receive that waits longer fails with EAGAIN (socket(7), SO_RCVTIMEO). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0) {
+		perror("SO_RCVTIMEO");
+		return 1;
+	}
 	/* ...and of the groups this socket joined only (Linux's default is every group any
 	 * socket on the host joined, for this port). */
 	r = ipv4opt_set_multicast_all(fd, false);
@@ -94,10 +104,15 @@ int main(int argc, char **argv)
 		ssize_t n;
 
 		n = ipv4opt_recvmsg(fd, buf, sizeof(buf), 0, &peer, &cm, &truncated);
+		if (n == -EAGAIN) { /* EWOULDBLOCK is EAGAIN on Linux */
+			fprintf(stderr, "receive: nothing for %d s, giving up\n", RECEIVE_TIMEOUT_SEC);
+			break;
+		}
 		if (n < 0) {
 			fprintf(stderr, "receive: %s\n", ipv4opt_strerror((int)n));
 			break;
 		}
+		received++;
 		inet_ntop(AF_INET, &peer.sin_addr, from, sizeof(from));
 		inet_ntop(AF_INET, &cm.dst, dst, sizeof(dst));
 		printf("%zd bytes%s from %s:%u to %s, ifindex %d, ttl %d\n", n,
@@ -109,5 +124,5 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "leave: %s\n", ipv4opt_strerror(r));
 	close(fd);
-	return r < 0 ? 1 : 0;
+	return r < 0 || received < count ? 1 : 0;
 }

@@ -2,8 +2,11 @@
 # The systemd notify protocol as systemd v252 reads it (Type=notify): READY=1 after the first
 # reconcile, STATUS= with counts, RELOADING=1 + MONOTONIC_USEC= then READY=1 around a reload,
 # WATCHDOG=1 pings from the event loop when WATCHDOG_USEC is set, STOPPING=1 on SIGTERM.
-# Also `ipv4optd --test-config`: exit status and file:line messages.
+# Each message is polled for in what the socket received (a datagram may be written out after
+# the event it reports). Also `ipv4optd --test-config`: exit status and file:line messages.
+# (How much CPU the idle daemon uses is a figure: bench/daemon-resources.sh.)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/storm-lib.sh"
 
 lab_ns d
 lab_ns peer
@@ -30,25 +33,33 @@ check "unknown option: exit 2" [ "$rc" -eq 2 ]
 notify=$LAB_TMP/notify.sock
 socat -u "UNIX-RECV:$notify" "OPEN:$LAB_TMP/notify.log,creat,append" 2>/dev/null &
 LAB_PIDS+=("$!")
-lab_wait 2 test -S "$notify"
+lab_wait 10 test -S "$notify" || { echo "the notify socket did not appear"; exit 99; }
 NOTIFY_SOCKET=$notify WATCHDOG_USEC=200000 lab_daemon_start d "$conf"
-check "READY=1 after the first reconcile" lab_wait 2 grep -q "READY=1" "$LAB_TMP/notify.log"
-check "STATUS= with counts" grep -q "STATUS=1 joined, 1 waiting, 0 failed" "$LAB_TMP/notify.log"
-check "WATCHDOG=1 pings" lab_wait 2 grep -q "WATCHDOG=1" "$LAB_TMP/notify.log"
+check "READY=1 after the first reconcile" lab_wait 10 grep -q "READY=1" "$LAB_TMP/notify.log"
+check "STATUS= with counts" \
+	lab_wait 10 grep -q "STATUS=1 joined, 1 waiting, 0 failed" "$LAB_TMP/notify.log"
+check "WATCHDOG=1 pings" lab_wait 10 grep -q "WATCHDOG=1" "$LAB_TMP/notify.log"
 
+# line_of PATTERN: the number of the first line of the notify log matching PATTERN (0: none).
+line_of() {
+	grep -n -m1 -- "$1" "$LAB_TMP/notify.log" | cut -d: -f1 | grep . || echo 0
+}
+# ready_after_reloading: a READY=1 line below the first RELOADING=1 line.
+ready_after_reloading() {
+	local r
+	r=$(line_of "RELOADING=1")
+	[ "$r" -gt 0 ] && tail -n +"$r" "$LAB_TMP/notify.log" | grep -q "READY=1"
+}
 : >"$LAB_TMP/notify.log"
 kill -HUP "$DAEMON_PID"
-check "RELOADING=1 on SIGHUP" lab_wait 2 grep -q "RELOADING=1" "$LAB_TMP/notify.log"
-check "MONOTONIC_USEC= with it" grep -q "MONOTONIC_USEC=[0-9]" "$LAB_TMP/notify.log"
-check "READY=1 after the reload" lab_wait 2 grep -q "READY=1" "$LAB_TMP/notify.log"
-
-# Idle: no CPU while nothing happens (the watchdog aside, which wakes every 100 ms here).
-t0=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
-sleep 1
-t1=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
-check "idle for 1 s: at most 1 tick of CPU ($((t1 - t0)))" [ $((t1 - t0)) -le 1 ]
+check "RELOADING=1 on SIGHUP" lab_wait 10 grep -q "RELOADING=1" "$LAB_TMP/notify.log"
+check "MONOTONIC_USEC= with it" lab_wait 10 grep -q "MONOTONIC_USEC=[0-9]" "$LAB_TMP/notify.log"
+check "READY=1 after the reload, below RELOADING=1" lab_wait 10 ready_after_reloading
+check "the daemon logged the reload" lab_wait 10 grep -q "Reloaded $conf: 1 policies" "$DAEMON_LOG"
 
 : >"$LAB_TMP/notify.log"
-lab_daemon_stop
-check "STOPPING=1 on SIGTERM" grep -q "STOPPING=1" "$LAB_TMP/notify.log"
+daemon_stop
+rc=$?
+check "SIGTERM: exit status 0 ($rc)" [ "$rc" -eq 0 ]
+check "STOPPING=1 on SIGTERM" lab_wait 10 grep -q "STOPPING=1" "$LAB_TMP/notify.log"
 lab_done

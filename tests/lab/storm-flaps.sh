@@ -4,14 +4,14 @@
 # excluded-source policies. Afterwards wanted == held: /proc/net/igmp and /proc/net/mcfilter
 # hold exactly the memberships the config implies (each once per group and interface, with
 # the expected number of sockets as Users, nothing on any other device), `ipv4ctl show` says
-# every member is joined on the interface's current index, and the daemon's open files and
-# RSS are what they were before the storm.
+# every member is joined on the interface's current index, and the daemon's open files come
+# back to what they were before the storm. (How long the storm and the settling take, and the
+# RSS, are figures: bench/daemon-resources.sh.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/storm-lib.sh"
 
 FLAP_ROUNDS=100        # x 10 flaps (down + up) = 1,000
 RECREATE_ROUNDS=100    # one delete + create per round
-RSS_SLACK_KIB=1024
 
 lab_ns d
 lab_ns peer
@@ -56,15 +56,14 @@ N_MEMBERS=14
 
 lab_daemon_start d "$LAB_TMP/conf"
 check "before: /proc/net/igmp holds exactly what the config implies" \
-	table_eventually 3 "$LAB_TMP/igmp.want" igmp_table d
+	table_eventually 10 "$LAB_TMP/igmp.want" igmp_table d
 check "before: /proc/net/mcfilter holds exactly the source filters" \
-	table_eventually 3 "$LAB_TMP/mcf.want" mcfilter_table d
+	table_eventually 10 "$LAB_TMP/mcf.want" mcfilter_table d
 check "before: ipv4ctl show says every member is joined" \
 	members_joined_on_current_index d "$LAB_TMP/ctl.sock"
 # Measured after a first control request: sd-event opens its timerfd with the first timer
 # (a client's timeout) and keeps it.
 fds_before=$(daemon_fds "$DAEMON_PID")
-rss_before=$(daemon_rss_kib "$DAEMON_PID")
 
 # The storm, as one `ip -batch` file: each round flaps the six interfaces (w1..w3 twice), then
 # deletes and recreates one of s1, w2, w3, x0 (a new index each time; it comes back down and
@@ -96,15 +95,16 @@ echo "# storm: $flaps flaps and $cycles delete/recreate cycles in $storm_ms ms"
 check "the storm ran: $flaps flaps, $cycles delete/recreate cycles" \
 	[ "$batch_rc" -eq 0 -a "$flaps" -eq 1000 -a "$cycles" -eq 100 ]
 check "w2 has a new index ($idx_before -> $(ifindex d w2))" [ "$(ifindex d w2)" != "$idx_before" ]
-check "the storm took less than a minute (${storm_ms} ms)" [ "$storm_ms" -lt 60000 ]
 
-# wanted == held, from the kernel's tables: the same lines as before, on every device.
+# wanted == held, from the kernel's tables: the same lines as before, on every device. Read
+# once the daemon has handled every event of the storm (a marker interface after it).
 settle_start=$(date +%s%N)
+check "after: the daemon has handled the storm's events" links_barrier d peer
 check "after: /proc/net/igmp holds exactly what the config implies, Users as expected" \
 	table_eventually 10 "$LAB_TMP/igmp.want" igmp_table d
 echo "# settled $(( ($(date +%s%N) - settle_start) / 1000000 )) ms after the storm"
 check "after: /proc/net/mcfilter holds exactly the source filters" \
-	table_eventually 3 "$LAB_TMP/mcf.want" mcfilter_table d
+	table_eventually 10 "$LAB_TMP/mcf.want" mcfilter_table d
 check "after: $N_MEMBERS group lines on all devices together (nothing on other devices)" \
 	[ "$(igmp_table d | wc -l)" -eq "$(wc -l <"$LAB_TMP/igmp.want")" ]
 check "after: ipv4ctl show lists $N_MEMBERS members" \
@@ -113,14 +113,15 @@ check "after: ipv4ctl show says every member is joined, on the interface's curre
 	members_joined_on_current_index d "$LAB_TMP/ctl.sock"
 check "no join or leave failed during the storm" log_lacks 'Failed'
 
-# Stable resources: a membership left behind on a dead index would keep its socket's slot
-# (more sockets over time); a leak of link or member records would grow the RSS.
-fds_after=$(daemon_fds "$DAEMON_PID")
-rss_after=$(daemon_rss_kib "$DAEMON_PID")
-echo "# fds $fds_before -> $fds_after; VmRSS $rss_before -> $rss_after KiB"
-check "open files stable ($fds_before -> $fds_after)" [ "$fds_after" -eq "$fds_before" ]
-check "RSS stable ($rss_before -> $rss_after KiB, slack $RSS_SLACK_KIB)" \
-	[ "$rss_after" -le $((rss_before + RSS_SLACK_KIB)) ]
+# Open files: a membership left behind on a dead index keeps its socket's slot, so the 100
+# recreations would need about 100 / 20 more sockets, growing with every storm. The count is
+# allowed back down for some seconds (a socket emptied by the storm may be closed a little
+# later), and must come back to what it was: the same memberships need the same sockets.
+fds_back() {
+	[ "$(daemon_fds "$DAEMON_PID")" -le "$fds_before" ]
+}
+check "open files back to $fds_before after the storm" lab_wait 10 fds_back
+echo "# fds $fds_before -> $(daemon_fds "$DAEMON_PID")"
 
 # The race the storm hits now and then, made certain: an interface created and deleted while
 # the daemon is stopped. Its RTM_NEWLINK is read first, the join by that index fails with
@@ -130,13 +131,16 @@ lab_veth d w9 peer pw9
 lab_ip d link del w9
 kill -CONT "$DAEMON_PID"
 check "created and deleted behind the daemon's back: it saw both" \
-	lab_wait 3 grep -q "Interface w9 (index [0-9]*) is gone" "$DAEMON_LOG"
+	lab_wait 10 grep -q "Interface w9 (index [0-9]*) is gone" "$DAEMON_LOG"
 check "... and logged no failure (the interface was gone, not refused)" log_lacks 'Failed.* on w9 '
 check "... and the tables are as before" table_is "$LAB_TMP/igmp.want" igmp_table d
 
 check "daemon still running" kill -0 "$DAEMON_PID"
-lab_daemon_stop
-check "SIGTERM: exit status 0" [ $? -eq 0 ]
-check "SIGTERM: every group left, on every device" [ "$(igmp_table d | wc -l)" -eq 0 ]
-check "SIGTERM: no source filter left" [ "$(mcfilter_table d | wc -l)" -eq 0 ]
+# Read while the process still exists (the kernel drops a dead process's memberships anyway).
+nothing_held() {
+	[ "$(igmp_table d | wc -l)" -eq 0 ] && [ "$(mcfilter_table d | wc -l)" -eq 0 ]
+}
+check "SIGTERM: every group and source filter left, on every device, before the process ends" \
+	daemon_stop_holding nothing_held
+check "SIGTERM: exit status 0 ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]
 lab_done

@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Helpers of the fault-storm tests (tests/lab/storm-*.sh), sourced after lib.sh: the kernel's
 # membership tables of a namespace as sorted text, to compare whole with what a config implies.
+# Also used by the membership, notify and lifecycle tests: barriers that prove the daemon has
+# handled a link event, a reap with a deadline, and a stop that is held at exit_group so that
+# "every group left" is read while the process still exists.
 
 # hex(S): the value of the hex digits S (mawk has no strtonum).
 STORM_AWK_HEX='
@@ -113,6 +116,99 @@ members_joined_on_current_index() {
 		fi
 	done < <(show_members "$2")
 	return $ok
+}
+
+# seen NAME [SECONDS]: the daemon has handled the creation of interface NAME, within SECONDS
+# (10) (it logs it, then reconciles in the same event; a control request answered after that
+# is answered after the reconcile: one thread runs both). Uses lab_daemon_start's socket.
+seen() {
+	lab_wait "${2:-10}" grep -q "Interface $1 appeared" "$DAEMON_LOG" &&
+		"$IPV4CTL" -S "$LAB_TMP/ctl.sock" status >/dev/null
+}
+
+# links_barrier NS PEER_NS: the daemon (in NS) has handled every rtnetlink message sent before
+# now: a marker interface is created, and the daemon reads its socket in order (an overrun
+# aside, which it logs). For a check that something did NOT change after a link event.
+LINKS_BARRIERS=0
+links_barrier() {
+	LINKS_BARRIERS=$((LINKS_BARRIERS + 1))
+	lab_veth "$1" "mark$LINKS_BARRIERS" "$2" "pmark$LINKS_BARRIERS" &&
+		seen "mark$LINKS_BARRIERS" 30
+}
+
+# reap_within PID SECONDS: lab_reap (the exit status of the child PID; 124 if it had to be
+# killed after SECONDS), but the watchdog subshell is ended with SIGKILL. SIGTERM could reach it
+# before it has dropped the test's inherited `trap 'exit 130' TERM`, and then it runs the EXIT
+# trap, lab_cleanup, in the middle of the test (seen: the lab's files gone). A KILLed watchdog
+# runs nothing; its sleep ends by itself.
+reap_within() {
+	local pid=$1 t=$2 rc watchdog
+	( sleep "$t"; kill -KILL "$pid" 2>/dev/null && echo "KILLED $pid" >"$LAB_TMP/reap.$pid" ) &
+	watchdog=$!
+	wait "$pid"
+	rc=$?
+	kill -KILL "$watchdog" 2>/dev/null
+	wait "$watchdog" 2>/dev/null
+	if [ -e "$LAB_TMP/reap.$pid" ]; then
+		echo "process $pid did not exit within ${t} s: killed"
+		return 124
+	fi
+	return "$rc"
+}
+
+# daemon_stop: lab_daemon_stop with reap_within.
+daemon_stop() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	reap_within "$DAEMON_PID" 20
+}
+
+# daemon_stop_holding CMD...: stops the daemon (SIGTERM) and runs CMD at the last moment its
+# process still exists: strace holds it at the entry of exit_group(2), after it has released
+# its memberships and before the kernel closes whatever sockets it still has. (The kernel drops
+# a closed socket's memberships itself, so a table read after the exit cannot fail.) Returns
+# CMD's status, 1 if the daemon never got there; DAEMON_RC is the daemon's exit status (124:
+# killed after 20 s). A sanitizer build cannot be held: LeakSanitizer ptraces the daemon at
+# exit, and a process has one tracer. There CMD is not run, and the status is 0 (said so).
+daemon_stop_holding() {
+	local tracer rc=0
+	if [ -n "${SAN_CFLAGS:-}" ]; then
+		echo "# sanitizer build: LeakSanitizer traces the daemon at exit; not held, not checked"
+		daemon_stop
+		DAEMON_RC=$?
+		return 0
+	fi
+	command -v strace >/dev/null || { echo "strace is missing (tests/bootstrap installs it)"; exit 99; }
+	strace -qq -p "$DAEMON_PID" -e trace=exit_group -e inject=exit_group:delay_enter=60000000 \
+		-o /dev/null &
+	tracer=$!
+	LAB_PIDS+=("$tracer")
+	lab_wait 10 _traced "$DAEMON_PID" || { echo "strace did not attach to $DAEMON_PID"; exit 99; }
+	kill -TERM "$DAEMON_PID"
+	if lab_wait 20 _in_exit_group "$DAEMON_PID"; then
+		"$@"
+		rc=$?
+	else
+		echo "the daemon did not reach exit_group within 20 s of SIGTERM"
+		rc=1
+	fi
+	kill -TERM "$tracer" 2>/dev/null # detaches; the delayed exit_group goes on at once
+	reap_within "$tracer" 10 >/dev/null
+	reap_within "$DAEMON_PID" 20
+	DAEMON_RC=$?
+	return $rc
+}
+_traced() {
+	awk '/^TracerPid:/ { exit !($2 != 0) }' "/proc/$1/status" 2>/dev/null
+}
+# /proc/PID/syscall: the number of the system call a stopped task is in (exit_group: 231 on
+# x86_64, 94 on arm64 and riscv64).
+case $(uname -m) in
+aarch64 | riscv64) NR_EXIT_GROUP=94 ;;
+*) NR_EXIT_GROUP=231 ;;
+esac
+_in_exit_group() {
+	local nr
+	read -r nr _ <"/proc/$1/syscall" 2>/dev/null && [ "$nr" = "$NR_EXIT_GROUP" ]
 }
 
 # log_lacks PATTERN: the daemon's log has no line matching PATTERN (those it has are shown).

@@ -68,6 +68,8 @@ rc=$?
 check "systemd-analyze verify passes (exit $rc)" test "$rc" -eq 0
 check "systemd-analyze verify has no warnings" test -z "$out"
 # verify --man=no above: the pages are not installed in that root. They are in the tree.
+check "the units name their man pages (Documentation=man:...)" \
+	grep -q '^Documentation=.*man:' "$service" "$socket"
 for page in $(sed -n 's/^Documentation=//p' "$service" "$socket" | tr ' ' '\n' | sed -n 's/^man://p' |
 	sort -u); do
 	name=${page%(*}; section=${page#*(}; section=${section%)}
@@ -85,6 +87,9 @@ check "the capabilities are CAP_NET_BIND_SERVICE, as documented" \
 # --- sysusers.d: the user and the groups the service runs with
 users=$tmp/users
 mkdir -p "$users/etc"
+# (The loops below check each name the service runs with; that it names some is checked first.)
+check "the service names its User= and Group= (it does not run as root)" \
+	bash -c "grep -q '^User=.' '$service' && grep -q '^Group=.' '$service'"
 if out=$(systemd-sysusers --root="$users" "$sysusers" 2>&1); then
 	for u in $(sed -n 's/^User=//p' "$service"); do
 		check "sysusers.d creates user $u" grep -q "^$u:" "$users/etc/passwd"
