@@ -24,19 +24,21 @@ relay_lab() {
 	lab_ip d link set out0 up
 	lab_ip rcv link set r0 up
 	lab_exec d sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.in0.rp_filter=0
-	lab_wait 5 bash -c "ip -n $LAB_ID-d link show in0 | grep -q LOWER_UP && \
-		ip -n $LAB_ID-d link show out0 | grep -q LOWER_UP"
+	lab_wait 10 bash -c "ip -n $LAB_ID-d link show in0 | grep -q LOWER_UP && \
+		ip -n $LAB_ID-d link show out0 | grep -q LOWER_UP" || { echo "lab links not up"; exit 99; }
 }
 
 # recv_start NAME MCRECV-ARGS...: mcrecv in rcv, output in $LAB_TMP/NAME.out; waits until it
-# listens. Sets RECV_PID.
+# listens. Sets RECV_PID. Give it a count (-c) and a total deadline (-T) rather than an idle
+# timeout (-q): it ends as soon as all came, and a starved sender cannot end it early.
 recv_start() {
 	local name=$1; shift
 	: >"$LAB_TMP/$name.err"
 	lab_exec rcv "$MCRECV" "$@" >"$LAB_TMP/$name.out" 2>"$LAB_TMP/$name.err" &
 	RECV_PID=$!
 	LAB_PIDS+=("$RECV_PID")
-	lab_wait 5 grep -q ready "$LAB_TMP/$name.err"
+	lab_wait 10 grep -q ready "$LAB_TMP/$name.err" || {
+		echo "mcrecv $name did not start:"; cat "$LAB_TMP/$name.err"; exit 99; }
 }
 
 # recv_value NAME KEY: a value mcrecv reported.
@@ -54,6 +56,24 @@ send() {
 stat_of() {
 	"$IPV4CTL" -S "$SOCK" -j stats "$1" |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["policies"][sys.argv[1]]; k=sys.argv[2]; print(p["drops"][k[6:]] if k.startswith("drops.") else p[k])' "$1" "$2"
+}
+
+# stat_is POLICY KEY VALUE: the counter equals VALUE now.
+stat_is() {
+	[ "$(stat_of "$1" "$2" 2>/dev/null)" = "$3" ]
+}
+
+# stat_ge POLICY KEY VALUE: the counter is at least VALUE now.
+stat_ge() {
+	local v
+	v=$(stat_of "$1" "$2" 2>/dev/null)
+	[ -n "$v" ] && [ "$v" -ge "$3" ]
+}
+
+# stat_wait POLICY KEY VALUE: polls (10 s) until the counter equals VALUE. The daemon counts a
+# datagram after the kernel took it, so a receiver can hold it before the count moves.
+stat_wait() {
+	lab_wait 10 stat_is "$@"
 }
 
 # joined GROUP: the daemon holds GROUP on in0.
