@@ -43,6 +43,7 @@ struct client {
 	size_t out_len, out_off;
 	bool eof;            /* the peer will send nothing more */
 	bool closing;        /* close once out is sent */
+	bool privileged;     /* root, the daemon's uid or control.group: may take reserved slots */
 	struct client *next, *prev;
 };
 
@@ -53,8 +54,14 @@ struct control {
 	char *path;
 	bool activated;      /* passed by systemd: the unit owns the file */
 	bool created;        /* we bound path: we remove it */
+	uid_t uid;           /* the daemon's own: trusted like root (ExecReload= runs as it) */
 	struct client *clients;
 	size_t n_clients;
+	size_t n_unprivileged; /* clients that are not privileged */
+	sd_event_source *resume; /* ends a pause of accepting (out of file descriptors) */
+	bool accept_paused;
+	bool pause_logged;   /* warned once; debug until an accept succeeds again */
+	struct json_object *reload_notes; /* what the last reload said about the control block */
 };
 
 /* What a command answers: data on success, a message (and details) on failure. */
@@ -211,6 +218,48 @@ static void describe(const struct ctl_membership *j, char *buf, size_t size)
 		snprintf(buf, size, "%s on %s", g, j->ifname);
 }
 
+/* A runtime join may only bind a port that a relay or log policy of the config receives on:
+ * its traffic then goes to that policy. Any other port would take a UDP port some other
+ * service uses (the socket binds 0.0.0.0:N with SO_REUSEADDR, the newest socket wins, and the
+ * service's CAP_NET_BIND_SERVICE reaches ports below 1024). */
+static bool port_allowed(const struct config *cfg, uint16_t port)
+{
+	if (port == 0)
+		return true;
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (cfg->policies[i].action != POLICY_ACTION_JOIN && cfg->policies[i].port == port)
+			return true;
+	return false;
+}
+
+static int refuse_port(const struct config *cfg, uint16_t port, struct reply *rp)
+{
+	char ports[512] = "";
+	size_t off = 0, n = 0;
+
+	for (size_t i = 0; i < cfg->n_policies && off < sizeof(ports) - 16; i++) {
+		const struct policy *p = &cfg->policies[i];
+		bool seen = false;
+
+		if (p->action == POLICY_ACTION_JOIN || p->port == 0)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = cfg->policies[k].action != POLICY_ACTION_JOIN &&
+			       cfg->policies[k].port == p->port;
+		if (seen)
+			continue;
+		off += (size_t)snprintf(ports + off, sizeof(ports) - off, "%s%u", n++ ? ", " : "",
+					(unsigned)p->port);
+	}
+	if (n == 0)
+		return reply_error(rp, EPERM, "port %u is not allowed: a runtime join may only use "
+				   "the port of a relay or log policy of the configuration, and it "
+				   "has none; join without a port", (unsigned)port);
+	return reply_error(rp, EPERM, "port %u is not allowed: a runtime join may only use the "
+			   "port of a relay or log policy of the configuration (%s), or none",
+			   (unsigned)port, ports);
+}
+
 static int cmd_join(struct control *ctl, struct json_object *args, struct reply *rp)
 {
 	struct daemon *d = ctl->daemon;
@@ -224,9 +273,27 @@ static int cmd_join(struct control *ctl, struct json_object *args, struct reply 
 	if (r < 0)
 		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
 	describe(&j, what, sizeof(what));
+	if (!port_allowed(d->config, j.port))
+		return refuse_port(d->config, j.port, rp);
 	r = members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
-	if (r == -EEXIST)
-		return reply_error(rp, r, "%s is already joined at run time", what);
+	if (r == -EEXIST) {
+		/* Idempotent, for scripts and config management: the same join again is done. */
+		mb = find_runtime_member(d->members, &j);
+		if (mb && mb->port != j.port) {
+			char have[32] = "no port";
+
+			if (mb->port)
+				snprintf(have, sizeof(have), "port %u", (unsigned)mb->port);
+			return reply_error(rp, r, "%s is already joined at run time with %s; leave "
+					   "it first to change the port", what, have);
+		}
+		if (!mb)
+			return reply_error(rp, r, "%s is already joined at run time", what);
+		r = member_to_json(mb, &rp->data);
+		if (r < 0)
+			return r;
+		return jadd_bool(rp->data, "already", true);
+	}
 	if (r == -E2BIG)
 		return reply_error(rp, r, "too many runtime joins: leave some first");
 	if (r < 0)
@@ -245,7 +312,10 @@ static int cmd_join(struct control *ctl, struct json_object *args, struct reply 
 	mb = find_runtime_member(d->members, &j);
 	if (!mb)
 		return reply_error(rp, ENOMEM, "joined %s, but it is not listed: %m", what);
-	return member_to_json(mb, &rp->data);
+	r = member_to_json(mb, &rp->data);
+	if (r < 0)
+		return r;
+	return jadd_bool(rp->data, "already", false);
 }
 
 static int cmd_leave(struct control *ctl, struct json_object *args, struct reply *rp)
@@ -428,7 +498,10 @@ static int cmd_reload(struct control *ctl, struct json_object *args, struct repl
 	    jadd_u64(rp->data, "waiting", c.waiting) < 0 ||
 	    jadd_u64(rp->data, "failed", c.failed) < 0)
 		return -ENOMEM;
-	return 0;
+	/* What the reload did to the control socket, and what only a restart applies. */
+	return ctlproto_json_add(rp->data, "notes",
+				 ctl->reload_notes ? json_object_get(ctl->reload_notes) :
+						     json_object_new_array());
 }
 
 static int cmd_status(struct control *ctl, struct json_object *args, struct reply *rp)
@@ -517,16 +590,18 @@ static bool gid_in(gid_t gid, const gid_t *v, size_t n)
 
 /* The peer's supplementary groups as the kernel recorded them at connect(): exact for the
  * process, unlike a lookup by user name. Falls back to the group database on old kernels. */
-static bool peer_in_group(const struct client *c, gid_t gid)
+static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 {
 	gid_t groups[NGROUPS_MAX];
 	socklen_t len = sizeof(groups);
 	int n;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+	if (cred->gid == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
 		return gid_in(gid, groups, len / sizeof(gid_t));
 	if (errno == ENOPROTOOPT) {
-		struct passwd *pw = getpwuid(c->cred.uid);
+		struct passwd *pw = getpwuid(cred->uid);
 
 		n = NGROUPS_MAX;
 		if (pw && getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0)
@@ -535,33 +610,55 @@ static bool peer_in_group(const struct client *c, gid_t gid)
 	return false;
 }
 
+/* Root and the daemon's own uid: as systemd's own daemons trust their own uid (ExecReload=
+ * runs `ipv4ctl reload` as the service's user, with or without a control.group). */
+static bool peer_is_trusted(const struct control *ctl, const struct ucred *cred)
+{
+	return cred->uid == 0 || cred->uid == ctl->uid;
+}
+
+/* Trusted, or a member of control.group: may change state and take reserved slots. */
+static bool peer_is_privileged(const struct control *ctl, int fd, const struct ucred *cred)
+{
+	const char *name = ctl->daemon->config->control.group;
+	struct group *gr;
+
+	if (peer_is_trusted(ctl, cred))
+		return true;
+	if (!name)
+		return false;
+	gr = getgrnam(name);
+	return gr && peer_in_group(fd, cred, gr->gr_gid);
+}
+
 /* 0 if the peer may run command c; else a refusal in rp. */
 static int check_access(struct control *ctl, const struct client *c, enum ctl_command cmd,
 			struct reply *rp)
 {
 	const char *name = ctl->daemon->config->control.group;
 	const char *verb = ctl_command_to_string(cmd);
-	struct group *gr;
 
-	if (!ctl_command_changes_state(cmd) || c->cred.uid == 0)
+	if (!ctl_command_changes_state(cmd) || peer_is_privileged(ctl, c->fd, &c->cred))
 		return 0;
 	if (!name)
 		return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
-				   "state and is reserved to root (no control.group is "
-				   "configured); uid %u is not root", verb, (unsigned)c->cred.uid);
-	gr = getgrnam(name);
-	if (!gr)
-		return reply_error(rp, EACCES, "permission denied: '%s' is reserved to root and "
-				   "group '%s', which does not exist", verb, name);
-	if (c->cred.gid == gr->gr_gid || peer_in_group(c, gr->gr_gid))
-		return 0;
+				   "state and is reserved to root and the daemon's user (uid %u; no "
+				   "control.group is configured); uid %u is neither", verb,
+				   (unsigned)ctl->uid, (unsigned)c->cred.uid);
+	if (!getgrnam(name))
+		return reply_error(rp, EACCES, "permission denied: '%s' is reserved to root, the "
+				   "daemon's user (uid %u) and group '%s', which does not exist",
+				   verb, (unsigned)ctl->uid, name);
 	return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's state and "
-			   "is reserved to root and members of group '%s'; uid %u is neither",
-			   verb, name, (unsigned)c->cred.uid);
+			   "is reserved to root, the daemon's user (uid %u) and members of group "
+			   "'%s'; uid %u is none of them", verb, (unsigned)ctl->uid, name,
+			   (unsigned)c->cred.uid);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Clients                                                                                     */
+
+static void accept_resume(struct control *ctl);
 
 static void client_free(struct client *c)
 {
@@ -577,12 +674,26 @@ static void client_free(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->n_clients--;
+	if (!c->privileged)
+		ctl->n_unprivileged--;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->timer);
 	safe_close(c->fd);
 	free(c->in);
 	free(c->out);
 	free(c);
+	accept_resume(ctl); /* a descriptor is free again */
+}
+
+/* The deadline of what the client must do next: send a whole request, or read an answer.
+ * Set when a connection starts, an answer is queued and an answer is sent; never by a byte. */
+static void client_set_deadline(struct client *c)
+{
+	uint64_t now;
+
+	if (sd_event_now(sd_event_source_get_event(c->timer), CLOCK_MONOTONIC, &now) < 0)
+		now = now_usec(CLOCK_MONOTONIC);
+	(void)sd_event_source_set_time(c->timer, now + CONTROL_REQUEST_TIMEOUT_USEC);
 }
 
 /* Queues a response line (only one is pending at a time). */
@@ -603,6 +714,7 @@ static void client_queue(struct client *c, char *line)
 	c->out = line;
 	c->out_len = n;
 	c->out_off = 0;
+	client_set_deadline(c); /* the peer has that long to read it */
 }
 
 static void client_queue_error(struct client *c, int err, const char *message,
@@ -617,19 +729,12 @@ static void client_queue_error(struct client *c, int err, const char *message,
 	client_queue(c, line);
 }
 
-static void client_touch(struct client *c)
-{
-	uint64_t now;
-
-	if (sd_event_now(sd_event_source_get_event(c->timer), CLOCK_MONOTONIC, &now) < 0)
-		now = now_usec(CLOCK_MONOTONIC);
-	(void)sd_event_source_set_time(c->timer, now + CONTROL_IDLE_TIMEOUT_USEC);
-}
-
 /* Sends what it can of the pending response. -errno: the peer is gone. */
 static int client_flush(struct client *c)
 {
-	while (c->out && c->out_off < c->out_len) {
+	if (!c->out)
+		return 0;
+	while (c->out_off < c->out_len) {
 		ssize_t k = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -641,11 +746,11 @@ static int client_flush(struct client *c)
 			return -errno;
 		}
 		c->out_off += (size_t)k;
-		client_touch(c);
 	}
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
+	client_set_deadline(c); /* the next request has its own time */
 	return 0;
 }
 
@@ -762,10 +867,8 @@ static int client_read(struct client *c)
 	}
 	if (k == 0)
 		c->eof = true;
-	else {
+	else
 		c->in_len += (size_t)k;
-		client_touch(c);
-	}
 	return 0;
 }
 
@@ -814,16 +917,19 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)usec;
 	if (!c->out && c->in_len > 0) {
 		/* Best effort: a peer that stopped mid-request may still read why it is closed. */
-		client_queue_error(c, ETIMEDOUT, "timed out waiting for the end of the request",
-				   NULL);
+		client_queue_error(c, ETIMEDOUT, "timed out: a request must arrive whole within "
+				   "10 s", NULL);
 		(void)client_flush(c);
 	}
-	log_debug("Control: closing idle client pid %d", (int)c->cred.pid);
+	log_debug("Control: closing client pid %d uid %u: past its deadline", (int)c->cred.pid,
+		  (unsigned)c->cred.uid);
 	client_free(c);
 	return 0;
 }
 
-/* Tells a peer over the limit why, without waiting on it. */
+/* Tells a peer over the limit why, without waiting on it. The line stays readable after the
+ * close (a UNIX socket's queue outlives its peer); ipv4ctl reads it even when its request
+ * could not be sent any more. */
 static void refuse(int fd, int err, const char *message)
 {
 	_cleanup_free_ char *line = NULL;
@@ -832,10 +938,45 @@ static void refuse(int fd, int err, const char *message)
 		(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static int client_new(struct control *ctl, int fd)
+static size_t clients_of_uid(const struct control *ctl, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = ctl->clients; c; c = c->next)
+		n += c->cred.uid == uid;
+	return n;
+}
+
+/* 0 if a new peer may have a slot; else -EUSERS with the reason in msg. Root, the daemon's uid
+ * and control.group have the last CONTROL_RESERVED_CLIENTS slots to themselves and no cap per
+ * uid; any other uid has at most CONTROL_MAX_CLIENTS_PER_UID. */
+static int check_slot(const struct control *ctl, const struct ucred *cred, bool privileged,
+		      char *msg, size_t size)
+{
+	if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+		snprintf(msg, size, "too many clients: the daemon serves %d at a time, try again",
+			 CONTROL_MAX_CLIENTS);
+		return -EUSERS;
+	}
+	if (privileged)
+		return 0;
+	if (ctl->n_unprivileged >= CONTROL_MAX_CLIENTS - CONTROL_RESERVED_CLIENTS) {
+		snprintf(msg, size, "too many clients: the last %d of %d connections are reserved "
+			 "to root, the daemon's user and control.group, try again",
+			 CONTROL_RESERVED_CLIENTS, CONTROL_MAX_CLIENTS);
+		return -EUSERS;
+	}
+	if (clients_of_uid(ctl, cred->uid) >= CONTROL_MAX_CLIENTS_PER_UID) {
+		snprintf(msg, size, "too many connections from uid %u: %d at a time, close some "
+			 "first", (unsigned)cred->uid, CONTROL_MAX_CLIENTS_PER_UID);
+		return -EUSERS;
+	}
+	return 0;
+}
+
+static int client_new(struct control *ctl, int fd, const struct ucred *cred, bool privileged)
 {
 	sd_event *e = ctl->daemon->event;
-	socklen_t len = sizeof(struct ucred);
 	struct client *c;
 	uint64_t now;
 	int r;
@@ -845,18 +986,18 @@ static int client_new(struct control *ctl, int fd)
 		return -ENOMEM;
 	c->fd = fd;
 	c->control = ctl;
+	c->cred = *cred;
+	c->privileged = privileged;
 	c->next = ctl->clients;
 	if (ctl->clients)
 		ctl->clients->prev = c;
 	ctl->clients = c;
 	ctl->n_clients++;
+	if (!privileged)
+		ctl->n_unprivileged++;
 	c->in = malloc(CTLPROTO_MAX_REQUEST);
 	if (!c->in) {
 		r = -ENOMEM;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		r = -errno;
 		goto fail;
 	}
 	r = sd_event_add_io(e, &c->io, fd, EPOLLIN, on_client_io, c);
@@ -865,7 +1006,7 @@ static int client_new(struct control *ctl, int fd)
 	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
 	if (r < 0)
 		goto fail;
-	r = sd_event_add_time(e, &c->timer, CLOCK_MONOTONIC, now + CONTROL_IDLE_TIMEOUT_USEC,
+	r = sd_event_add_time(e, &c->timer, CLOCK_MONOTONIC, now + CONTROL_REQUEST_TIMEOUT_USEC,
 			      100000, on_client_timeout, c);
 	if (r < 0)
 		goto fail;
@@ -876,6 +1017,66 @@ fail:
 	return r;
 }
 
+static int on_accept_resume(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s;
+	(void)usec;
+	accept_resume(userdata);
+	return 0;
+}
+
+/* Out of file descriptors (EMFILE, ENFILE) or kernel memory: the connection stays in the
+ * backlog and the socket stays readable, so the loop would call on_listen again at once, for
+ * ever, at 100% CPU. Stop watching the socket until a client closes (client_free) or, for
+ * descriptors held elsewhere (data sockets, pcap files), CONTROL_ACCEPT_PAUSE_USEC passes: as
+ * OpenBSD's daemons do (accept_pause()). */
+static void accept_pause(struct control *ctl, int err)
+{
+	sd_event *e = ctl->daemon->event;
+	uint64_t now;
+	int r;
+
+	if (ctl->accept_paused)
+		return;
+	r = sd_event_source_set_enabled(ctl->listen, SD_EVENT_OFF);
+	if (r < 0) {
+		log_error_errno(r, "Control: cannot pause accepting: %m");
+		return;
+	}
+	ctl->accept_paused = true;
+	if (sd_event_now(e, CLOCK_MONOTONIC, &now) < 0)
+		now = now_usec(CLOCK_MONOTONIC);
+	if (!ctl->resume)
+		r = sd_event_add_time(e, &ctl->resume, CLOCK_MONOTONIC,
+				      now + CONTROL_ACCEPT_PAUSE_USEC, 100000, on_accept_resume,
+				      ctl);
+	else {
+		r = sd_event_source_set_time(ctl->resume, now + CONTROL_ACCEPT_PAUSE_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(ctl->resume, SD_EVENT_ONESHOT);
+	}
+	if (r < 0)
+		log_warning_errno(r, "Control: no timer to resume accepting, waiting for a client "
+				  "to close: %m");
+	log_full_errno(ctl->pause_logged ? LOG_DEBUG : LOG_WARNING, err, NULL,
+		       "Control: cannot accept a connection: %m; accepting paused until a client "
+		       "closes or for a second");
+	ctl->pause_logged = true;
+}
+
+static void accept_resume(struct control *ctl)
+{
+	if (!ctl->accept_paused)
+		return;
+	ctl->accept_paused = false;
+	if (ctl->resume)
+		(void)sd_event_source_set_enabled(ctl->resume, SD_EVENT_OFF);
+	if (ctl->listen && sd_event_source_set_enabled(ctl->listen, SD_EVENT_ON) < 0)
+		log_error("Control: cannot resume accepting");
+	else
+		log_debug("Control: accepting resumed");
+}
+
 static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct control *ctl = userdata;
@@ -884,24 +1085,32 @@ static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	(void)revents;
 	for (int i = 0; i < CONTROL_ACCEPT_BUDGET; i++) {
 		_cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t len = sizeof(struct ucred);
+		struct ucred cred;
+		bool privileged;
+		char msg[256];
 		int r;
 
 		if (cfd < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
 				return 0;
-			/* EMFILE and the like: the backlog waits for a client to go */
-			log_debug_errno(errno, "Control: accept failed: %m");
+			accept_pause(ctl, errno);
 			return 0;
 		}
-		if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "too many clients: the daemon serves %d at a "
-				 "time, try again", CONTROL_MAX_CLIENTS);
-			refuse(cfd, EUSERS, msg);
+		ctl->pause_logged = false;
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			log_debug_errno(errno, "Control: no credentials of a peer, closing it: %m");
 			continue;
 		}
-		r = client_new(ctl, cfd);
+		privileged = peer_is_privileged(ctl, cfd, &cred);
+		r = check_slot(ctl, &cred, privileged, msg, sizeof(msg));
+		if (r < 0) {
+			log_debug("Control: refusing pid %d uid %u: %s", (int)cred.pid,
+				  (unsigned)cred.uid, msg);
+			refuse(cfd, -r, msg);
+			continue;
+		}
+		r = client_new(ctl, cfd, &cred, privileged);
 		if (r < 0) {
 			log_debug_errno(r, "Control: cannot take a client: %m");
 			continue;
@@ -967,6 +1176,24 @@ static int remove_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Gives the socket file to group name (NULL: the daemon's own group). -ENOENT: no such group.
+ * Without CAP_CHOWN only a group the daemon is a member of (chown(2)). */
+static int socket_set_group(struct control *ctl, const char *name)
+{
+	gid_t gid = getegid();
+
+	if (name) {
+		struct group *gr = getgrnam(name);
+
+		if (!gr)
+			return -ENOENT;
+		gid = gr->gr_gid;
+	}
+	if (chown(ctl->path, (uid_t)-1, gid) < 0)
+		return -errno;
+	return 0;
+}
+
 static int create_socket(struct control *ctl, int *ret_fd)
 {
 	const struct config *cfg = ctl->daemon->config;
@@ -997,13 +1224,12 @@ static int create_socket(struct control *ctl, int *ret_fd)
 				       ctl->path);
 	ctl->created = true;
 	if (cfg->control.group) {
-		struct group *gr = getgrnam(cfg->control.group);
-
-		if (!gr)
-			log_warning("control.group '%s' does not exist: only root may change state",
-				    cfg->control.group);
-		else if (chown(ctl->path, (uid_t)-1, gr->gr_gid) < 0)
-			log_warning_errno(errno, "Failed to give %s to group %s: %m", ctl->path,
+		r = socket_set_group(ctl, cfg->control.group);
+		if (r == -ENOENT)
+			log_warning("control.group '%s' does not exist: only root and the daemon's "
+				    "user may change state", cfg->control.group);
+		else if (r < 0)
+			log_warning_errno(r, "Failed to give %s to group %s: %m", ctl->path,
 					  cfg->control.group);
 	}
 	if (chmod(ctl->path, cfg->control.mode) < 0)
@@ -1024,6 +1250,7 @@ int control_new(struct daemon *d, struct control **ret)
 		return log_error_errno(ENOMEM, "Out of memory");
 	ctl->fd = -1;
 	ctl->daemon = d;
+	ctl->uid = geteuid();
 	ctl->path = strdup(d->opts.control_path ? d->opts.control_path : d->config->control.path);
 	if (!ctl->path)
 		return log_error_errno(ENOMEM, "Out of memory");
@@ -1051,9 +1278,11 @@ struct control *control_free(struct control *ctl)
 {
 	if (!ctl)
 		return NULL;
+	ctl->listen = sd_event_source_disable_unref(ctl->listen);
 	while (ctl->clients)
 		client_free(ctl->clients);
-	sd_event_source_disable_unref(ctl->listen);
+	sd_event_source_disable_unref(ctl->resume);
+	json_object_put(ctl->reload_notes);
 	/* A socket passed by systemd stays with systemd; ours goes, so the next start does not
 	 * find a stale one. */
 	if (ctl->created)
@@ -1067,6 +1296,90 @@ struct control *control_free(struct control *ctl)
 void control_freep(struct control **c)
 {
 	control_free(*c);
+}
+
+_printf_(2, 3) static void note(struct json_object *notes, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_notice("%s", buf);
+	(void)json_object_array_add(notes, json_object_new_string(buf));
+}
+
+static bool str_eq_null(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+void control_config_changed(struct control *ctl, const struct config *old)
+{
+	const struct config *cfg = ctl->daemon->config;
+	struct json_object *notes = json_object_new_array();
+	const char *sock = ctl->activated ? "the socket passed by systemd (ipv4optd.socket)" :
+					    "the socket";
+	int r;
+
+	json_object_put(ctl->reload_notes);
+	ctl->reload_notes = notes;
+	if (!notes)
+		return;
+	/* Access checks read the new control.group at each command already; the socket's file
+	 * follows it here. A socket systemd passed is the unit's (SocketGroup=, SocketMode=). */
+	if (!str_eq_null(old->control.group, cfg->control.group)) {
+		if (ctl->activated)
+			note(notes, "control.group is now %s for access; %s keeps the group and mode "
+			     "of its unit (SocketGroup=, SocketMode=)",
+			     cfg->control.group ? cfg->control.group : "none", sock);
+		else {
+			r = socket_set_group(ctl, cfg->control.group);
+			if (r == -ENOENT)
+				note(notes, "control.group '%s' does not exist: %s keeps its group; "
+				     "only root and the daemon's user may change state",
+				     cfg->control.group, ctl->path);
+			else if (r < 0)
+				note(notes, "control.group '%s': cannot give %s to it: %s (the "
+				     "service must be a member: SupplementaryGroups=)",
+				     cfg->control.group ? cfg->control.group : "none", ctl->path,
+				     strerror(-r));
+			else
+				note(notes, "control.group changed from %s to %s: %s now belongs to it",
+				     old->control.group ? old->control.group : "none",
+				     cfg->control.group ? cfg->control.group : "none", ctl->path);
+		}
+	}
+	if (old->control.mode != cfg->control.mode) {
+		if (ctl->activated)
+			note(notes, "control.mode %04o is not applied to %s: its unit's SocketMode= "
+			     "decides", (unsigned)cfg->control.mode, sock);
+		else if (chmod(ctl->path, cfg->control.mode) < 0)
+			note(notes, "control.mode changed to %04o: cannot apply it to %s: %s",
+			     (unsigned)cfg->control.mode, ctl->path, strerror(errno));
+		else
+			note(notes, "control.mode changed from %04o to %04o: applied to %s",
+			     (unsigned)old->control.mode, (unsigned)cfg->control.mode, ctl->path);
+	}
+	/* A socket we made cannot move while clients use it: said at every reload until the
+	 * restart that applies it. */
+	if (!ctl->activated && !ctl->daemon->opts.control_path &&
+	    !streq(cfg->control.path, ctl->path))
+		note(notes, "control.path changed from %s to %s: needs a restart (systemctl "
+		     "restart ipv4optd); the socket stays at %s until then", ctl->path,
+		     cfg->control.path, ctl->path);
+	else if (!streq(old->control.path, cfg->control.path) && ctl->activated)
+		note(notes, "control.path changed to %s: not applied; %s stays at %s (ListenStream= "
+		     "of ipv4optd.socket decides)", cfg->control.path, sock, ctl->path);
+	else if (!streq(old->control.path, cfg->control.path) && ctl->daemon->opts.control_path)
+		note(notes, "control.path changed to %s: not applied; -S %s decides",
+		     cfg->control.path, ctl->path);
+}
+
+struct json_object *control_get_reload_notes(const struct control *c)
+{
+	return c->reload_notes;
 }
 
 const char *control_get_path(const struct control *c)

@@ -117,6 +117,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	(void)relay_set_config(d->relay, d->config); /* points into the new config; logs */
 	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
 	r = members_reconcile(d->members, d->config, NULL);
+	control_config_changed(d->control, old); /* applies and logs what it can */
 	config_free(old); /* members hold copies, not pointers into it */
 	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
 	 * give them back (10,000 policies: 16.8 MiB RSS before, 8.3 MiB after). */
