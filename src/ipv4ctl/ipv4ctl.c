@@ -175,7 +175,9 @@ static int call(enum ctl_command c, struct json_object *args, struct ctl_respons
 		return EXIT_UNREACHABLE;
 	}
 	r = write_all(fd, req, strlen(req));
-	if (r >= 0)
+	/* A daemon that refuses the connection (EUSERS) answers and closes at once, maybe before
+	 * the request is sent: its answer is still there to read. */
+	if (r >= 0 || r == -EPIPE || r == -ECONNRESET)
 		r = read_line(fd, CTLPROTO_MAX_RESPONSE, &line, &len);
 	if (r == -ECONNRESET || r == -EPIPE) {
 		fprintf(stderr, "ipv4ctl: ipv4optd at %s closed the connection without "
@@ -295,14 +297,19 @@ static int show_join(struct json_object *d)
 		format_sources(d, "sources", true, src + n, sizeof(src) - n);
 	} else
 		src[0] = '\0';
+	struct json_object *already = NULL;
+	const char *again = json_object_object_get_ex(d, "already", &already) &&
+				    json_object_get_boolean(already) ? "already " : "";
+
 	if (state && streq(state, "joined")) {
-		printf("joined %s%s on %s (index %lld)\n", jstr(d, "group"), src,
+		printf("%sjoined %s%s on %s (index %lld)\n", again, jstr(d, "group"), src,
 		       jstr(d, "ifname"), (long long)jint(d, "ifindex"));
 		return 0;
 	}
 	if (state && streq(state, "waiting")) {
-		printf("waiting: %s%s on %s: no such interface yet, joined when it "
-		       "appears\n", jstr(d, "group"), src, jstr(d, "ifname"));
+		printf("%s%s: %s%s on %s: no such interface yet, joined when it appears\n",
+		       again, *again ? "joined, waiting" : "waiting", jstr(d, "group"), src,
+		       jstr(d, "ifname"));
 		return 0;
 	}
 	fprintf(stderr, "ipv4ctl: the kernel refused %s%s on %s: %s\n"
@@ -474,9 +481,17 @@ static int show_stats(struct json_object *d)
 
 static int show_reload(struct json_object *d)
 {
+	struct json_object *notes;
+
 	printf("reloaded %s: %lld policies, %lld joined, %lld waiting, %lld failed\n",
 	       jstr(d, "config"), (long long)jint(d, "policies"), (long long)jint(d, "joined"),
 	       (long long)jint(d, "waiting"), (long long)jint(d, "failed"));
+	/* what the reload did to the control socket, and what needs a restart */
+	if (json_object_object_get_ex(d, "notes", &notes) &&
+	    json_object_is_type(notes, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(notes); i++)
+			printf("note: %s\n",
+			       json_object_get_string(json_object_array_get_idx(notes, i)));
 	return 0;
 }
 
@@ -520,7 +535,7 @@ static int show_status(struct json_object *d)
 	printf("control:      %s%s, %lld of %lld clients, group %s\n", jstr(c, "path"),
 	       jint(c, "socket_activated") ? " (socket-activated)" : "",
 	       (long long)jint(c, "clients"), (long long)jint(c, "max_clients"),
-	       jstr(c, "group") ?: "none (root only)");
+	       jstr(c, "group") ?: "none (root and the daemon's user only)");
 	printf("state:        %s\n", jstr(s, "dir"));
 	printf("log level:    %s\n", jstr(d, "log_level"));
 	return 0;
