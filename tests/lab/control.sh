@@ -4,7 +4,9 @@
 # remove them; show follows an interface deleted and recreated; runtime joins survive reload
 # and restart (state file), a corrupt state file is set aside; -j prints JSON for every
 # command; state changes are refused to a user neither root nor in control.group (who can
-# still read); exit codes 0/1/2/3 and their messages.
+# still read); exit codes 0/1/2/3 and their messages. Issue 10: a join of what is already
+# joined is done (exit 0, "already joined"); a runtime join may only use the port of a relay
+# or log policy (or none): any other is refused, naming the allowed ones, and nothing binds it.
 . "$(dirname "$0")/lib.sh"
 
 CTL_SOCK=$LAB_TMP/ctl.sock
@@ -27,6 +29,7 @@ field_is() { [ "$(member_field "$1" "$2" "$3")" = "$4" ]; }
 # out_has TEXT CMD...: CMD's stdout+stderr contains TEXT
 out_has() { local t=$1; shift; "$@" 2>&1 | grep -qF -- "$t"; }
 exits() { local want=$1; shift; "$@" >/dev/null 2>&1; [ $? -eq "$want" ]; }
+not() { ! "$@"; }
 
 # A group for control.group that nobody is not in.
 CTL_GROUP=$(getent group daemon >/dev/null && echo daemon || echo "")
@@ -44,7 +47,8 @@ group_line=""
 cat >"$conf" <<CONF
 control = { $group_line mode = "0666"; };
 policies = (
-  { name = "tv"; group = "239.1.1.1"; interfaces = [ "lab0" ]; action = "join"; }
+  { name = "tv"; group = "239.1.1.1"; interfaces = [ "lab0" ]; action = "join"; },
+  { name = "probe"; group = "239.8.8.8"; interfaces = [ "lab0" ]; port = 5001; action = "log"; }
 );
 CONF
 cp "$conf" "$LAB_TMP/good.conf"
@@ -61,8 +65,28 @@ check "join SSM: exit 0" ctl join 232.1.1.1 source 10.9.0.99 dev lab0 port 5001
 check "join SSM: INCLUDE (10.9.0.99, 232.1.1.1) in /proc/net/mcfilter" \
 	[ "$(mcfilter_mode d lab0 232.1.1.1 10.9.0.99)" = include ]
 check "join SSM: in /proc/net/igmp" igmp_has d lab0 232.1.1.1
-check "join again: refused, exit 1" exits 1 ctl join 239.2.2.2 dev lab0
-check "join again: says already joined" out_has "already joined" ctl join 239.2.2.2 dev lab0
+check "join again: done, exit 0" exits 0 ctl join 239.2.2.2 dev lab0
+check "join again: says already joined" out_has "already joined 239.2.2.2 on lab0" \
+	ctl join 239.2.2.2 dev lab0
+check "join again -j: \"already\": true" bash -c "'$IPV4CTL' -S '$CTL_SOCK' -j join 239.2.2.2 dev lab0 | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"already\"] is True'"
+check "join again: still held once in /proc/net/igmp" igmp_has d lab0 239.2.2.2
+check "join again with a port: refused, exit 1" exits 1 ctl join 239.2.2.2 dev lab0 port 5001
+check "join again with a port: says it has no port" \
+	out_has "already joined at run time with no port" ctl join 239.2.2.2 dev lab0 port 5001
+check "join SSM again, same port: exit 0, already joined" out_has "already joined" \
+	ctl join 232.1.1.1 source 10.9.0.99 dev lab0 port 5001
+# a port no relay or log policy receives on: refused, the allowed one named, nothing bound
+check "join with port 53: refused, exit 1" exits 1 ctl join 239.2.2.4 dev lab0 port 53
+check "join with port 53: names the allowed port" \
+	out_has "port 53 is not allowed: a runtime join may only use the port of a relay or log policy of the configuration (5001), or none (EPERM)" \
+	ctl join 239.2.2.4 dev lab0 port 53
+check "join with port 53: not in /proc/net/igmp" igmp_lacks d lab0 239.2.2.4
+check "join with port 53: nothing bound to UDP port 53" not lab_udp_bound d 53
+check "join with port 53: not listed" field_is 239.2.2.4 lab0 state absent
+check "... the same group without a port: joined" ctl join 239.2.2.4 dev lab0
+check "... in /proc/net/igmp" igmp_has d lab0 239.2.2.4
+check "... and the daemon binds the policy's port 5001" lab_udp_bound d 5001
+check "leave it: exit 0" ctl leave 239.2.2.4 dev lab0
 check "leave ASM: exit 0" ctl leave 239.2.2.3 dev lab0
 check "leave ASM: gone from /proc/net/igmp" igmp_lacks d lab0 239.2.2.3
 check "leave SSM: exit 0" ctl leave 232.1.1.1 source 10.9.0.99 dev lab0
@@ -93,8 +117,9 @@ check "interface recreated: in /proc/net/igmp again" igmp_has d lab0 239.2.2.2
 # --- runtime joins survive reload (ipv4ctl and SIGHUP)
 check "ipv4ctl reload: exit 0" ctl reload
 check "after ipv4ctl reload: runtime join held" igmp_has d lab0 239.2.2.2
+reloads_before=$(grep -c "Reloaded " "$DAEMON_LOG")
 kill -HUP "$DAEMON_PID"
-sleep 0.3
+check "SIGHUP: reloaded" lab_wait 5 bash -c "[ \$(grep -c 'Reloaded ' '$DAEMON_LOG') -gt $reloads_before ]"
 check "after SIGHUP: runtime join held" igmp_has d lab0 239.2.2.2
 check "after SIGHUP: runtime join was never left" bash -c "! grep -q 'Left 239.2.2.2' '$DAEMON_LOG'"
 cat >"$conf" <<CONF

@@ -173,8 +173,23 @@ mkdir "$work/build"
 		{ tail -n 30 make.log install.log >&2; exit 1; }
 )
 chroot "$root" ldconfig
-# The shipped config, as an operator installs it.
+# The shipped config, as an operator installs it: inert (no policy), checked first.
 install -m 0644 "$top/conf/ipv4optd.conf" "$root/etc/ipv4optd.conf"
+# The config of the other checks, written here (the shipped one joins nothing): the control
+# block as shipped, policies of each action on the interfaces made below, and a log policy on a
+# port below 1024 (PTP event messages, 319) that runtime joins may use.
+lab_conf='control = { path = "/run/ipv4optd/ipv4optd.sock"; group = "ipv4opt"; mode = "0666"; };
+policies = (
+	{ name = "iptv"; group = "239.1.1.1"; interfaces = [ "lab0", "vlan1*" ]; port = 5000;
+	  action = "join"; },
+	{ name = "feed-a"; group = "232.1.1.1"; sources = [ "10.77.1.5" ]; interfaces = [ "lab1" ];
+	  port = 5001; action = "relay";
+	  relay = { to = "239.2.2.2:6000"; interface = "lab2"; dscp = "AF41"; ttl = 8; }; },
+	{ name = "probe"; group = "239.9.9.9"; exclude = [ "10.77.9.9" ]; interfaces = [ "lab*" ];
+	  port = 7000; action = "log"; log = { target = "journal"; }; },
+	{ name = "ptp"; group = "224.0.1.130"; interfaces = [ "lab1" ]; port = 319; action = "log";
+	  log = { target = "journal"; }; }
+);'
 # No login prompt on the container's console.
 ln -sf /dev/null "$root/etc/systemd/system/console-getty.service"
 
@@ -248,8 +263,8 @@ igmp() { ct cat /proc/net/igmp; }
 has_group() { # DEV HEX
 	igmp | awk -v d="$1" -v g="$2" '/^[0-9]/ { dev = $2 } $1 == g && dev == d { f = 1 } END { exit !f }'
 }
-# Groups of the shipped config on the interfaces made below.
-shipped_groups() {
+# Groups of the lab config (lab_conf above) on the interfaces made below.
+lab_groups() {
 	has_group lab0 010101EF && has_group vlan100 010101EF && has_group lab1 010101E8 &&
 		has_group lab0 090909EF && has_group lab1 090909EF && has_group lab2 090909EF
 }
@@ -261,7 +276,7 @@ no_groups() {
 main_pid() { ct systemctl show -P MainPID ipv4optd; }
 is_active() { [ "$(ct systemctl is-active "$1")" = active ]; }
 
-# The interfaces of the shipped config: lab0, lab1, lab2, vlan1* (peers named out of lab*).
+# The interfaces of the lab config: lab0, lab1, lab2, vlan1* (peers named out of lab*).
 for pair in lab0:peer0 lab1:peer1 lab2:peer2 vlan100:peerv; do
 	ct ip link add "${pair%%:*}" type veth peer name "${pair##*:}"
 	ct ip link set "${pair%%:*}" up
@@ -278,10 +293,21 @@ gid_ctl=$(ct getent group ipv4opt | cut -d: -f3)
 check "systemd-sysusers created user ipv4optd (uid $uid) and group ipv4opt (gid $gid_ctl)" \
 	eval '[ -n "$uid" ] && [ "$uid" -ne 0 ] && [ -n "$gid_ctl" ]'
 
+say "the shipped config: inert"
+check "systemctl start ipv4optd on the shipped config: succeeds" ct systemctl start ipv4optd
+check "ipv4optd.service is active" is_active ipv4optd
+check "the daemon answers (ipv4ctl status)" ct ipv4ctl status
+check "the shipped config joins no group on any interface" no_groups
+check "the shipped config: ipv4ctl show has no policy" \
+	eval 'ct ipv4ctl show | grep -q "no policies in the configuration"'
+check "systemctl stop ipv4optd: succeeds" ct systemctl stop ipv4optd
+# Then the config of these checks.
+printf '%s\n' "$lab_conf" >"$root/etc/ipv4optd.conf"
+
 say "start without the socket unit: the daemon makes its own socket"
 check "systemctl start ipv4optd (no ipv4optd.socket): succeeds" ct systemctl start ipv4optd
 check "ipv4optd.service is active" is_active ipv4optd
-check "the shipped config's groups are in /proc/net/igmp" wait_for 50 shipped_groups
+check "the lab config's groups are in /proc/net/igmp" wait_for 50 lab_groups
 check "its socket: mode 0666, group ipv4opt (control.group; chown as a member, no capability)" \
 	test "$(ct stat -c '%a %G' /run/ipv4optd/ipv4optd.sock)" = "666 ipv4opt"
 out=$(ct journalctl -u ipv4optd -p warning -q --no-pager -o cat)
@@ -296,7 +322,7 @@ ct systemctl enable --now ipv4optd.socket
 check "ipv4optd.socket is active" is_active ipv4optd.socket
 check "systemctl start ipv4optd: succeeds" ct systemctl start ipv4optd
 check "ipv4optd.service is active" is_active ipv4optd
-check "the shipped config's groups are in /proc/net/igmp" wait_for 50 shipped_groups
+check "the lab config's groups are in /proc/net/igmp" wait_for 50 lab_groups
 pid=$(main_pid)
 
 out=$(ct ipv4ctl show 2>&1) || true
@@ -331,7 +357,15 @@ check "seccomp filter in force (Seccomp: 2)" [ "$(field Seccomp)" = 2 ]
 check "ipv4ctl join 239.7.7.7 dev lab2 (runtime, saved in the StateDirectory)" \
 	ct ipv4ctl join 239.7.7.7 dev lab2
 check "239.7.7.7 on lab2 in /proc/net/igmp" wait_for 20 has_group lab2 070707EF
-# A port below 1024 (PTP event messages, 224.0.1.129:319): CAP_NET_BIND_SERVICE at work.
+out=$(ct ipv4ctl join 239.7.7.7 dev lab2 2>&1) && rc=0 || rc=$?
+check "ipv4ctl join of the same again: exit 0, 'already joined' ($rc: $out)" \
+	eval '[ "$rc" -eq 0 ] && grep -q "already joined 239.7.7.7 on lab2" <<<"$out"'
+out=$(ct ipv4ctl join 239.7.7.8 dev lab2 port 53 2>&1) && rc=0 || rc=$?
+check "ipv4ctl join ... port 53 (no policy's port): refused, exit 1, the allowed ports named" \
+	eval '[ "$rc" -eq 1 ] && grep -q "port 53 is not allowed.*(5001, 7000, 319)" <<<"$out"'
+check "... and nothing holds UDP port 53" eval '! ct cat /proc/net/udp | grep -q ":0035 "'
+# A port below 1024 (PTP event messages, 224.0.1.129:319; the port of policy ptp):
+# CAP_NET_BIND_SERVICE at work.
 check "ipv4ctl join 224.0.1.129 dev lab2 port 319 (binds a port below 1024)" \
 	ct ipv4ctl join 224.0.1.129 dev lab2 port 319
 check "the daemon holds UDP port 319" eval 'ct cat /proc/net/udp | grep -q ":013F "'
@@ -353,7 +387,7 @@ out=$(ct systemctl reload ipv4optd 2>&1) && rc=0 || rc=$?
 check "systemctl reload with a broken config: fails (exit $rc)" [ "$rc" -ne 0 ]
 check "the service is still active" is_active ipv4optd
 check "same main process" [ "$(main_pid)" = "$pid" ]
-check "its memberships are all there" shipped_groups
+check "its memberships are all there" lab_groups
 check "and the reloaded group" has_group lab0 050505EF
 check "and the runtime join" has_group lab2 070707EF
 jr=$(ct journalctl -u ipv4optd --no-pager -o cat 2>&1)
@@ -366,7 +400,7 @@ out=$(ct systemctl reload ipv4optd 2>&1) && rc=0 || rc=$?
 check "systemctl reload with a config ipv4optd cannot read: fails (exit $rc)" [ "$rc" -ne 0 ]
 check "the service is still active, same process" \
 	eval 'is_active ipv4optd && [ "$(main_pid)" = "$pid" ]'
-check "with its memberships" shipped_groups
+check "with its memberships" lab_groups
 ct chmod 0644 /etc/ipv4optd.conf
 
 say "journal"
@@ -381,7 +415,7 @@ ct sh -c 'printf "[Service]\nWatchdogSec=3s\n" >/etc/systemd/system/ipv4optd.ser
 ct systemctl daemon-reload
 ct systemctl restart ipv4optd
 check "restarted with WatchdogSec=3s" is_active ipv4optd
-check "its memberships are back after the restart" wait_for 50 shipped_groups
+check "its memberships are back after the restart" wait_for 50 lab_groups
 pid=$(main_pid)
 restarts=$(ct systemctl show -P NRestarts ipv4optd)
 ct sh -c "kill -STOP $pid"
@@ -396,7 +430,7 @@ check "the hung daemon (SIGSTOP) is replaced: MainPID $pid -> $new" \
 check "NRestarts grew" [ "$(ct systemctl show -P NRestarts ipv4optd)" -gt "$restarts" ]
 check "the journal says why (watchdog timeout)" \
 	grep -qi "watchdog timeout" <<<"$(ct journalctl -u ipv4optd --no-pager -o cat)"
-check "memberships are back" wait_for 50 shipped_groups
+check "memberships are back" wait_for 50 lab_groups
 check "the runtime join is back (from the state directory)" wait_for 20 has_group lab2 070707EF
 ct rm -rf /etc/systemd/system/ipv4optd.service.d
 ct systemctl daemon-reload
@@ -409,9 +443,32 @@ out=$(ct ipv4ctl status 2>&1) || true
 check "a connection to the socket starts the daemon again (socket activation)" \
 	grep -q "socket-activated" <<<"$out"
 check "ipv4optd.service is active again" is_active ipv4optd
-check "with its memberships" wait_for 50 shipped_groups
+check "with its memberships" wait_for 50 lab_groups
 ct systemctl stop ipv4optd.socket ipv4optd
 check "stopped with the socket: no group left" no_groups
+
+say "a minimal config of one's own: no control block"
+# ExecReload= runs `ipv4ctl reload` as the service's user: with no control.group that user
+# may still reload (the daemon trusts its own uid).
+ct rm -f /var/lib/ipv4optd/runtime-joins.json
+printf '%s\n' 'policies = (' \
+	'	{ name = "mine"; group = "239.3.3.3"; interfaces = [ "lab0" ]; action = "join"; }' \
+	');' >"$root/etc/ipv4optd.conf"
+check "systemctl start ipv4optd with no control block: succeeds" ct systemctl start ipv4optd
+check "its group 239.3.3.3 is on lab0" wait_for 50 has_group lab0 030303EF
+pid=$(main_pid)
+ct sed -i 's|^policies = (|policies = (\n\t{ name = "more"; group = "239.4.4.4"; interfaces = [ "lab0" ]; action = "join"; },|' \
+	/etc/ipv4optd.conf
+out=$(ct systemctl reload ipv4optd 2>&1) && rc=0 || rc=$?
+check "systemctl reload ipv4optd with no control block: succeeds (exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || sed 's/^/# /' <<<"$out"
+check "the edit is applied: 239.4.4.4 on lab0" wait_for 50 has_group lab0 040404EF
+check "same main process after the reload" [ "$(main_pid)" = "$pid" ]
+out=$(ct setpriv --reuid=65534 --regid=65534 --clear-groups ipv4ctl reload 2>&1) && rc=0 || rc=$?
+check "ipv4ctl reload as nobody: still refused (exit 1, 'permission denied')" \
+	eval '[ "$rc" -eq 1 ] && grep -q "permission denied" <<<"$out"'
+check "systemctl stop ipv4optd: succeeds" ct systemctl stop ipv4optd
+check "no group of ours is left" no_groups
 
 say "done"
 if [ "$fails" -ne 0 ]; then
