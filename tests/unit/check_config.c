@@ -865,7 +865,8 @@ START_TEST(test_file)
 }
 END_TEST
 
-/* The shipped sample, which is also the lab's config, must stay valid. */
+/* The lab's config (tests/lab/demo.conf, the main job's) must stay valid. The installed
+ * default, conf/ipv4optd.conf, holds no policy: tests/lab/default-config.sh checks it. */
 START_TEST(test_shipped_config)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -874,7 +875,7 @@ START_TEST(test_shipped_config)
 	const char *srcdir = getenv("top_srcdir") ?: ".";
 	const struct policy *p;
 
-	ck_assert_int_ge(asprintf(&path, "%s/conf/ipv4optd.conf", srcdir), 0);
+	ck_assert_int_ge(asprintf(&path, "%s/tests/lab/demo.conf", srcdir), 0);
 	ck_assert_msg(config_parse_file(path, &c, &errors) == 0, "%s", errors ?: "");
 	ck_assert_str_eq(c->control.group, "ipv4opt");
 
