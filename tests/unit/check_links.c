@@ -87,7 +87,7 @@ START_TEST(test_resync_replays_address_changes)
 {
 	_cleanup_(links_freep) struct links *l = NULL;
 	struct seen s = {};
-	char buf[512];
+	char buf[512] = {};
 	unsigned n_real;
 	int lo;
 
@@ -186,7 +186,7 @@ START_TEST(test_read_error_resyncs)
 	struct sockaddr_un theirs_addr;
 	struct seen s = {};
 	int theirs;
-	char buf[512];
+	char buf[512] = {};
 	size_t n;
 
 	ck_assert_int_eq(sd_event_new(&e), 0);
@@ -224,7 +224,7 @@ START_TEST(test_large_message)
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
 	_cleanup_(links_freep) struct links *l = NULL;
 	_cleanup_close_ int ours = -1;
-	_cleanup_free_ char *buf = malloc(70000);
+	_cleanup_free_ char *buf = calloc(1, 70000);
 	struct sockaddr_un theirs_addr;
 	struct nlmsghdr *nlh;
 	struct seen s = {};
