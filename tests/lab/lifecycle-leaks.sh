@@ -177,8 +177,8 @@ check "no join failed" log_lacks 'Failed to join'
 # SIGTERM: every group left (read while the process still exists: the kernel drops a dead
 # process's memberships anyway), exit 0 (valgrind's --error-exitcode turns any error into 99).
 start=$(date +%s%N)
-check "SIGTERM: every group left, before the process ends" \
-	daemon_stop_holding table_is /dev/null igmp_table d
+check_held_at_exit "SIGTERM: every group left, before the process ends" \
+	table_is /dev/null igmp_table d
 rc=$DAEMON_RC
 echo "# stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 check "SIGTERM: exit status 0 (any leak or memory error makes it non-zero): $rc" [ "$rc" -eq 0 ]

@@ -84,7 +84,7 @@ check "good file again: tv still joined once" \
 
 # SIGTERM: every group left while the process still exists, then exit 0.
 start=$(date +%s%N)
-check "SIGTERM: every group left before the process ends" daemon_stop_holding none_held
+check_held_at_exit "SIGTERM: every group left before the process ends" none_held
 echo "# stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 check "SIGTERM: the log says it left every group" grep -q "leaving every group" "$DAEMON_LOG"
 check "SIGTERM: exit status 0 ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]

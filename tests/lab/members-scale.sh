@@ -38,6 +38,6 @@ check "no ENOBUFS surfaced" bash -c "! grep -q 'No buffer space' '$DAEMON_LOG'"
 none_held() {
 	[ "$(igmp_count d lab0)" -eq 0 ]
 }
-check "all left on shutdown, before the process ends" daemon_stop_holding none_held
+check_held_at_exit "all left on shutdown, before the process ends" none_held
 check "SIGTERM: exit status 0 ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]
 lab_done

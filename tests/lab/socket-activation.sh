@@ -58,8 +58,8 @@ check "ipv4ctl show as nobody through it (read-only commands)" \
 both_left() {
 	igmp_lacks d lab0 239.1.1.1 && igmp_lacks d lab0 239.3.3.3
 }
-check "SIGTERM: the config's group and the runtime join left, before the process ends" \
-	daemon_stop_holding both_left
+check_held_at_exit \
+	"SIGTERM: the config's group and the runtime join left, before the process ends" both_left
 check "the daemon exits 0 on SIGTERM ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]
 check "the passed socket's file stays (it belongs to the activator, like ipv4optd.socket)" \
 	test -S "$sock"

@@ -140,7 +140,8 @@ check "daemon still running" kill -0 "$DAEMON_PID"
 nothing_held() {
 	[ "$(igmp_table d | wc -l)" -eq 0 ] && [ "$(mcfilter_table d | wc -l)" -eq 0 ]
 }
-check "SIGTERM: every group and source filter left, on every device, before the process ends" \
-	daemon_stop_holding nothing_held
+check_held_at_exit \
+	"SIGTERM: every group and source filter left, on every device, before the process ends" \
+	nothing_held
 check "SIGTERM: exit status 0 ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]
 lab_done

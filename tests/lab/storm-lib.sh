@@ -162,21 +162,28 @@ daemon_stop() {
 	reap_within "$DAEMON_PID" 20
 }
 
-# daemon_stop_holding CMD...: stops the daemon (SIGTERM) and runs CMD at the last moment its
-# process still exists: strace holds it at the entry of exit_group(2), after it has released
-# its memberships and before the kernel closes whatever sockets it still has. (The kernel drops
-# a closed socket's memberships itself, so a table read after the exit cannot fail.) Returns
-# CMD's status, 1 if the daemon never got there; DAEMON_RC is the daemon's exit status (124:
-# killed after 20 s). A sanitizer build cannot be held: LeakSanitizer ptraces the daemon at
-# exit, and a process has one tracer. There CMD is not run, and the status is 0 (said so).
-daemon_stop_holding() {
-	local tracer rc=0
+# check_held_at_exit DESCRIPTION CMD...: stops the daemon (SIGTERM) and checks CMD at the last
+# moment its process still exists: strace holds it at the entry of exit_group(2), after it has
+# released its memberships and before the kernel closes whatever sockets it still has. (The
+# kernel drops a closed socket's memberships itself, so a table read after the exit cannot
+# fail.) DAEMON_RC is then the daemon's exit status (124: killed after 20 s). A sanitizer
+# build cannot be held (LeakSanitizer ptraces the daemon at exit, and a process has one
+# tracer): there the daemon is only stopped, and the check is not made, which it says.
+check_held_at_exit() {
+	local what=$1; shift
 	if [ -n "${SAN_CFLAGS:-}" ]; then
-		echo "# sanitizer build: LeakSanitizer traces the daemon at exit; not held, not checked"
+		echo "# not checked in a sanitizer build (LeakSanitizer traces the daemon at exit): $what"
 		daemon_stop
 		DAEMON_RC=$?
 		return 0
 	fi
+	check "$what" daemon_stop_holding "$@"
+}
+
+# daemon_stop_holding CMD...: the stop of check_held_at_exit; returns CMD's status, 1 if the
+# daemon never reached exit_group.
+daemon_stop_holding() {
+	local tracer rc=0
 	command -v strace >/dev/null || { echo "strace is missing (tests/bootstrap installs it)"; exit 99; }
 	strace -qq -p "$DAEMON_PID" -e trace=exit_group -e inject=exit_group:delay_enter=60000000 \
 		-o /dev/null &

@@ -183,7 +183,7 @@ check "daemon still running" kill -0 "$DAEMON_PID"
 nothing_held() {
 	[ "$(igmp_table d | wc -l)" -eq 0 ] && [ "$(mcfilter_table d | wc -l)" -eq 0 ]
 }
-check "SIGTERM: every group left, before the process ends" daemon_stop_holding nothing_held
+check_held_at_exit "SIGTERM: every group left, before the process ends" nothing_held
 check "SIGTERM: exit status 0 ($DAEMON_RC)" [ "$DAEMON_RC" -eq 0 ]
 check "SIGTERM: the runtime joins stay recorded for the next start" \
 	grep -q 239.3.2.3 "$LAB_TMP/state/runtime-joins.json"
