@@ -12,6 +12,13 @@
 # the time from creation to the group on ev0x. The daemon's CPU time over those rounds, divided
 # by the events, is the cost of one event. top_builddir= selects the daemon measured, so that
 # two builds (before and after a change) are compared on the same machine.
+#
+# Measured (2 cores, shared and loaded: load average 14-18; `make bench-link-events`, or
+# top_builddir=BUILD bench/link-events.sh 100 10000 1000), 400 link events:
+#   before (members matched every pattern against every link):   39.05 ms of CPU per event,
+#                                         rejoin latency median 1102 ms, p99 1479 ms
+#   after (only the interface of the event, index on the name):   0.55 ms of CPU per event,
+#                                         rejoin latency median 95 ms, p99 156 ms
 set -u
 ROUNDS=${1:-100}
 POLICIES=${2:-10000}
