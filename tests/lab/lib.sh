@@ -91,20 +91,22 @@ lab_daemon_start() {
 
 # lab_reap PID SECONDS: waits for the child PID to exit and returns its exit status; if it has
 # not exited within SECONDS it is killed (SIGKILL) and the status is 124, with a message, so a
-# daemon that hangs on exit fails its test instead of hanging the suite.
+# daemon that hangs on exit fails its test instead of hanging the suite. (No watchdog subshell:
+# one would inherit this file's EXIT trap and could run the lab's cleanup when killed. Bash
+# reaps a finished child by itself, so kill -0 fails once it is gone; wait then gives its status.)
 lab_reap() {
-	local pid=$1 t=$2 rc watchdog
-	( sleep "$t"; kill -KILL "$pid" 2>/dev/null && echo "KILLED $pid" >"$LAB_TMP/reap.$pid" ) &
-	watchdog=$!
+	local pid=$1 t=$2 end
+	end=$(( $(date +%s%N) + t * 1000000000 ))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$(date +%s%N)" -ge "$end" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			echo "process $pid did not exit within ${t} s: killed"
+			return 124
+		fi
+		sleep 0.05
+	done
 	wait "$pid"
-	rc=$?
-	kill "$watchdog" 2>/dev/null
-	wait "$watchdog" 2>/dev/null
-	if [ -e "$LAB_TMP/reap.$pid" ]; then
-		echo "process $pid did not exit within ${t} s: killed"
-		return 124
-	fi
-	return "$rc"
 }
 
 # lab_daemon_stop: SIGTERM, wait (at most 20 s) for exit, return the daemon's exit status.
