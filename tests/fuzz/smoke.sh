@@ -7,6 +7,7 @@
 # machine is. The libconfig leak suppression (fuzz_config.c) names functions, so LeakSanitizer
 # needs llvm-symbolizer (Debian package llvm, installed by tests/bootstrap).
 # Never skipped: nothing here needs or avoids root.
+# test-deadline: 900
 set -u
 
 b=${top_builddir:-.}
