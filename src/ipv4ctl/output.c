@@ -232,7 +232,8 @@ static void print_data_path(struct json_object *data, FILE *f)
 			gauge ? "gauge" : "counter", key);
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		if (json_object_is_type(v, json_type_int))
-			fprintf(f, "%s %llu\n", name, (unsigned long long)json_object_get_uint64(v));
+			fprintf(f, "%s %llu\n", name,
+				(unsigned long long)json_object_get_uint64(v));
 		else
 			fprintf(f, "%s %.17g\n", name, json_object_get_double(v));
 	}
@@ -257,7 +258,8 @@ void output_stats_data_path(struct json_object *data, FILE *f)
 	fprintf(f, "data path: %" PRIu64 " sockets, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
 		PRIu64 " rxq overflow, %" PRIu64 " receive errors\n",
 		data_path_counter(dp, "data_sockets"), data_path_counter(dp, "unmatched_packets"),
-		data_path_counter(dp, "loop_packets"), data_path_counter(dp, "rxq_overflow_packets"),
+		data_path_counter(dp, "loop_packets"),
+		data_path_counter(dp, "rxq_overflow_packets"),
 		data_path_counter(dp, "receive_errors"));
 }
 

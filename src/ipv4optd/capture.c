@@ -229,9 +229,9 @@ int capture_flush(struct capture *c)
 		 * second, whole, once there is room. */
 		pcap_cut_back(c, done);
 		if (r != c->write_error)
-			log_full_errno(LOG_ERR, r, &ctx,
-				       "Policy %s: failed to write %s: %m; %zu bytes of records kept "
-				       "to write again", c->policy, c->conf.pcap_path, c->used);
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to write %s: %m; %zu "
+				       "bytes of records kept to write again", c->policy,
+				       c->conf.pcap_path, c->used);
 		c->write_error = r;
 		c->last_write_attempt = now_mono(c);
 		if (c->fd >= 0)
