@@ -12,7 +12,7 @@ set -u
 
 b=${top_builddir:-.}
 s=${top_srcdir:-..}
-targets="config ctlproto header cm"
+targets="config ctlproto header cm stream"
 rc=0
 
 for t in $targets; do
