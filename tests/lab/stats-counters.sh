@@ -7,10 +7,8 @@
 #   loop_packets          the daemon's relayed output, coming back through a bridge
 #   rxq_overflow_packets  datagrams the kernel dropped while the daemon was stopped (SIGSTOP)
 #                         and its small receive buffer full: SO_RXQ_OVFL
-#   receive_errors        a failing recvmmsg on a data socket: no outside event makes one (the
-#                         sockets are unconnected without IP_RECVERR, so ICMP errors are not
-#                         reported to them, and a datagram with a bad checksum is skipped by
-#                         the kernel's UDP receive); only reported here, 0
+#   receive_errors        a failing read of a data socket: the socket aborted from outside
+#                         with `ss -K` (SOCK_DESTROY: ECONNABORTED on the next read)
 # The man page's Prometheus example is checked against what --prometheus prints.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/relay-lib.sh"
@@ -124,7 +122,19 @@ check "rxq_overflow: received ($rx) + dropped by the kernel ($ov) = sent ($sent)
 check "rxq_overflow: the kernel dropped some ($ov)" [ "$ov" -ge 1 ]
 check "rxq_overflow: in data_path too ($(dp rxq_overflow_packets) >= $ov)" \
 	[ "$(dp rxq_overflow_packets)" -ge "$ov" ]
-check "receive_errors: reported, 0" dp_is receive_errors 0
+check "receive_errors: none yet" dp_is receive_errors 0
+
+# receive_errors: `ss -K` aborts ovfl's data socket (SOCK_DESTROY sets sk_err to
+# ECONNABORTED): the daemon's next read fails, once; the socket, bound to its port, goes on
+# receiving.
+lab_exec d ss -uaK 'sport = :5003' >"$LAB_TMP/ss.out"
+check "receive_errors: ss -K aborted the socket of port 5003" grep -q ':5003 ' "$LAB_TMP/ss.out"
+lab_wait 5 dp_is receive_errors 1
+check "receive_errors: the failed read is counted ($(dp receive_errors))" dp_is receive_errors 1
+before=$(ovfl_total)
+send 10.80.1.2 239.10.0.3:5003 -n 5 -l 1000 -r 1000
+lab_wait 5 ovfl_total_is $((before + 5))
+check "receive_errors: the socket still receives (5 more)" ovfl_total_is $((before + 5))
 
 # The same figures in the Prometheus text and in the table.
 "$IPV4CTL" -S "$SOCK" stats --prometheus >"$LAB_TMP/prom" 2>&1
@@ -134,7 +144,7 @@ check "prometheus: ipv4opt_loop_packets_total $(dp loop_packets)" \
 	[ "$(prom ipv4opt_loop_packets_total)" = "$(dp loop_packets)" ]
 check "prometheus: ipv4opt_rxq_overflow_packets_total $(dp rxq_overflow_packets)" \
 	[ "$(prom ipv4opt_rxq_overflow_packets_total)" = "$(dp rxq_overflow_packets)" ]
-check "prometheus: ipv4opt_receive_errors_total 0" [ "$(prom ipv4opt_receive_errors_total)" = 0 ]
+check "prometheus: ipv4opt_receive_errors_total 1" [ "$(prom ipv4opt_receive_errors_total)" = 1 ]
 check "prometheus: counters typed counter" \
 	grep -qx "# TYPE ipv4opt_unmatched_packets_total counter" "$LAB_TMP/prom"
 check "prometheus: ipv4opt_data_sockets is a gauge, 3" \
@@ -163,7 +173,7 @@ for line in open(sys.argv[1]):
     assert typed[m.group(1)] != 'counter' or m.group(1).endswith('_total'), line
 PY
 "$IPV4CTL" -S "$SOCK" stats >"$LAB_TMP/table"
-check "table: the data path's line" grep -qx "data path: 3 sockets, 7 unmatched, $(dp loop_packets) loop, $(dp rxq_overflow_packets) rxq overflow, 0 receive errors" "$LAB_TMP/table"
+check "table: the data path's line" grep -qx "data path: 3 sockets, 7 unmatched, $(dp loop_packets) loop, $(dp rxq_overflow_packets) rxq overflow, 1 receive errors" "$LAB_TMP/table"
 
 # ipv4ctl(8) shows the labels as they are printed (quotes closed, build_info documented).
 MANWIDTH=300 man -l "$top_srcdir/doc/ipv4ctl.8" 2>/dev/null >"$LAB_TMP/man"
