@@ -202,13 +202,19 @@ static void pcap_cut_back(struct capture *c, size_t done)
 {
 	struct log_ctx ctx = { .policy = c->policy };
 	struct stat st;
+	int r = 0;
 
 	if (done == 0)
 		return;
-	if (fstat(c->fd, &st) >= 0 && (uint64_t)st.st_size >= done &&
-	    ftruncate(c->fd, st.st_size - (off_t)done) >= 0)
+	if (fstat(c->fd, &st) < 0)
+		r = -errno;
+	else if ((uint64_t)st.st_size < done)
+		r = -ESPIPE; /* shorter than what this write added: someone else cut it */
+	else if (ftruncate(c->fd, st.st_size - (off_t)done) < 0)
+		r = -errno;
+	if (r == 0)
 		return;
-	log_full_errno(LOG_ERR, errno, &ctx,
+	log_full_errno(LOG_ERR, r, &ctx,
 		       "Policy %s: failed to cut %s back to its last whole record: %m; reopening",
 		       c->policy, c->conf.pcap_path);
 	c->fd = safe_close(c->fd);
@@ -248,7 +254,9 @@ int capture_flush(struct capture *c)
 
 /* The file at the path is ours to append to: check its header, then cut a partial record at
  * its end (a crash or a full disk in an earlier run), so that new records are framed. Returns
- * the size to append at, or a negative errno (-EBADMSG: not a pcap file of ours; left alone). */
+ * the size to append at, or a negative errno: -EBADMSG, not a pcap file of ours; -EUCLEAN, a
+ * record header that no writer of ours made (a length above the snap length) before the end:
+ * misframed, and what follows may still matter to someone. Both are left alone. */
 static int64_t pcap_open_existing(struct capture *c, int fd, uint64_t size)
 {
 	struct log_ctx ctx = { .policy = c->policy };
@@ -276,9 +284,12 @@ static int64_t pcap_open_existing(struct capture *c, int fd, uint64_t size)
 		k = pread(fd, &rh, sizeof(rh), (off_t)off);
 		if (k < 0)
 			return -errno;
-		if ((size_t)k < sizeof(rh) || rh.incl_len > h.snaplen ||
-		    off + sizeof(rh) + rh.incl_len > size)
+		if ((size_t)k < sizeof(rh))
 			break;
+		if (rh.incl_len > h.snaplen)
+			return -EUCLEAN;
+		if (off + sizeof(rh) + rh.incl_len > size)
+			break; /* the last record, cut short */
 		off += sizeof(rh) + rh.incl_len;
 	}
 	if (off < size) {
@@ -354,6 +365,10 @@ fail:
 			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: refusing to append to %s: it "
 				       "is not a pcap file of ours (LINKTYPE_RAW); move it away",
 				       c->policy, c->conf.pcap_path);
+		else if (r == -EUCLEAN)
+			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: refusing to append to %s: its "
+				       "records are misframed (a partial record before the end); move "
+				       "it away", c->policy, c->conf.pcap_path);
 		else
 			log_full_errno(LOG_ERR, r, &ctx, "Policy %s: failed to %s %s: %m",
 				       c->policy, what, c->conf.pcap_path);

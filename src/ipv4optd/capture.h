@@ -9,7 +9,8 @@
  *
  * A pcap file is appended to, never truncated: a start, a restart or a reload adds to the
  * records already there (the header is written only to an empty file; a file that is not a
- * pcap file of ours, a symbolic link or not a regular file is refused and left alone). The
+ * pcap file of ours or is misframed before its end, a symbolic link or not a regular file is
+ * refused and left alone). The
  * file always ends at a whole record: a partial one at its end is cut when it is opened, and
  * after a short write (full disk) the file is cut back to the last whole record while the
  * buffered records are kept to be written again.

@@ -236,11 +236,43 @@ START_TEST(test_pcap_partial_tail)
 	capture_free(c);
 	n = read_file(path, buf, sizeof(buf));
 	ck_assert_int_eq((int)n, 24 + 144);
-	write_bytes(path, buf, n + 50); /* the first 50 bytes of a second record */
+	memcpy(buf + n, buf + 24, 50); /* the first 50 bytes of a second record */
+	write_bytes(path, buf, n + 50);
 	c = pcap_new(e, path, 0);
 	ck_assert_int_eq(capture_record(c, &p), 1);
 	capture_free(c);
 	ck_assert_int_eq(pcap_walk(path), 2);
+	sd_event_unref(e);
+}
+END_TEST
+
+/* A file misframed before its end (a record header no writer of ours made) is refused and
+ * left alone: what follows the bad header may still matter to someone. */
+START_TEST(test_pcap_misframed)
+{
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[100] = { 0 }, buf[4096], after[4096];
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct capture *c;
+	uint32_t bogus = 0x7fffffff;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/m.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	c = pcap_new(e, path, 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	n = read_file(path, buf, sizeof(buf));
+	ck_assert_int_eq((int)n, 24 + 3 * 144);
+	memcpy(buf + 24 + 144 + 8, &bogus, 4); /* the second record's incl_len */
+	write_bytes(path, buf, n);
+	c = pcap_new(e, path, 0);
+	ck_assert_int_lt(capture_record(c, &p), 0);
+	capture_free(c);
+	ck_assert_int_eq((int)read_file(path, after, sizeof(after)), (int)n);
+	ck_assert_mem_eq(after, buf, n);
 	sd_event_unref(e);
 }
 END_TEST
@@ -396,6 +428,7 @@ int main(void)
 	tcase_add_test(tc, test_pcap_append);
 	tcase_add_test(tc, test_pcap_partial_tail);
 	tcase_add_test(tc, test_pcap_refused);
+	tcase_add_test(tc, test_pcap_misframed);
 	tcase_add_test(tc, test_pcap_short_write);
 	tcase_add_test(tc, test_pcap_rotation_rename_fails);
 	tcase_add_test(tc, test_journal_rate_limit);
