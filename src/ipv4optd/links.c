@@ -324,10 +324,11 @@ static int buf_reserve(struct links *l, size_t size)
  * not from the kernel (dropped), or a negative errno. */
 static ssize_t recv_whole(struct links *l, int fd, int flags)
 {
-	struct sockaddr_nl sa;
+	struct sockaddr_storage sa; /* room for any sender's name, not only a netlink one */
 	struct iovec iov;
 	struct msghdr msg = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
 			      .msg_iovlen = 1 };
+	const struct sockaddr_nl *nl = (const struct sockaddr_nl *)&sa;
 	ssize_t n;
 	int r;
 
@@ -349,7 +350,7 @@ static ssize_t recv_whole(struct links *l, int fd, int flags)
 	if (msg.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
 	/* Only the kernel speaks rtnetlink to us (the seam's socketpair has no netlink name). */
-	if (msg.msg_namelen == sizeof(sa) && sa.nl_family == AF_NETLINK && sa.nl_pid != 0)
+	if (msg.msg_namelen >= sizeof(*nl) && nl->nl_family == AF_NETLINK && nl->nl_pid != 0)
 		return 0;
 	return n;
 }
