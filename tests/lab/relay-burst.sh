@@ -29,7 +29,7 @@ recv_start burst -p 6000 -g 239.20.0.1 -I r0 -c 10000 -T 60 -R 33554432
 send 10.80.1.2 239.10.0.1:5000 -n 10000 -l 200 -o 0x02 -t 16 -r 10000 -b 32
 wait "$RECV_PID"
 check "burst: all 10000 datagrams delivered" [ "$(recv_value burst packets)" = 10000 ]
-check "burst: TOS 0x8a (AF41, ECN ECT(0) kept)" [ "$(recv_value burst tos)" = 0x8a ]
+check "burst: TOS 0x8a (AF41, ECN ECT(0) kept): $(recv_value burst tos)" [ "$(recv_value burst tos)" = 0x8a ]
 check "burst: TTL 8" [ "$(recv_value burst ttl)" = 8 ]
 check "burst: from the daemon's out0 address" [ "$(recv_value burst sources)" = 10.80.2.1 ]
 
@@ -61,7 +61,7 @@ recv_start uni -p 6001 -c 1000 -T 30
 send 10.80.1.2 239.10.0.2:5000 -n 1000 -l 100 -r 10000 -b 32
 wait "$RECV_PID"
 check "unicast: 1000 datagrams delivered" [ "$(recv_value uni packets)" = 1000 ]
-check "unicast: TOS 0xb8 (EF)" [ "$(recv_value uni tos)" = 0xb8 ]
+check "unicast: TOS 0xb8 (EF): $(recv_value uni tos)" [ "$(recv_value uni tos)" = 0xb8 ]
 check "unicast: TTL 5" [ "$(recv_value uni ttl)" = 5 ]
 check "unicast: stats count 1000" stat_wait uni packets_sent 1000
 # A negative after the positive above: the daemon has relayed all 1000 (so it read them all).
