@@ -100,17 +100,6 @@ logged() { # a fixed string in the daemon's log
 relay_got() { # KEY: what the receiver of the relay step reported
 	sed -n "s/^$1=//p" "$LAB_TMP/relay.out"
 }
-exited() { # PID: true once the process is gone
-	! kill -0 "$1" 2>/dev/null
-}
-reap() { # PID SECONDS: the exit status of child PID, which must end within SECONDS (else 124)
-	if ! lab_wait "$2" exited "$1"; then
-		kill -KILL "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-		return 124
-	fi
-	wait "$1"
-}
 stat_of() { # POLICY KEY: a counter of ipv4ctl -j stats
 	lab_exec host "$IPV4CTL" -S "$LAB_TMP/ctl.sock" -j stats 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["policies"][sys.argv[1]][sys.argv[2]])' "$@"
@@ -170,7 +159,7 @@ LAB_PIDS+=("$rpid")
 check "a receiver in rcv listens on 239.2.2.2:6000" lab_wait 10 grep -q ready "$LAB_TMP/relay.err"
 say "sending 10,000 datagrams of 1316 bytes at 20,000/s from 10.77.1.5 to 232.1.1.1:5001"
 lab_exec src "$MCSEND" -s 10.77.1.5 -I s1 -n 10000 -l 1316 -r 20000 232.1.1.1:5001 >/dev/null
-reap "$rpid" 90
+lab_reap "$rpid" 90
 got=$(relay_got packets)
 say "the receiver in rcv got: $(tr '\n' ' ' <"$LAB_TMP/relay.out" | grep -oE 'packets=[0-9]+ bytes=[0-9]+ tos=[^ ]+ ttl=[^ ]+ sources=[^ ]*')"
 check "the receiver got relayed datagrams ($got of 10000)" [ "${got:-0}" -gt 0 ]
@@ -242,7 +231,7 @@ say "received: $(tail -1 "$LAB_TMP/recv.5000")"
 
 step "Stopping ipv4optd (SIGTERM): it leaves every group and exits"
 kill -TERM "$DAEMON_PID"
-reap "$DAEMON_PID" 20; rc=$?
+lab_reap "$DAEMON_PID" 20; rc=$?
 daemon_says
 check "it said it leaves every group" logged "leaving every group"
 check "it exited with status 0 ($rc)" [ $rc -eq 0 ]

@@ -53,7 +53,7 @@ sent_until_exit() {
 	! kill -0 "$pid" 2>/dev/null
 }
 check "the program exits once the listed source's datagrams arrive" lab_wait 10 sent_until_exit
-reap_within "$pid" 20
+lab_reap "$pid" 20
 rc=$?
 sed 's/^/  > /' "$LAB_TMP/out"
 check "the program received the listed source's 2 datagrams and exited 0 (exit $rc)" [ $rc -eq 0 ]

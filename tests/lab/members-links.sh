@@ -63,6 +63,6 @@ lab_veth d late0 peer p9
 check "new interface under the literal name: joined" lab_wait 10 igmp_has d late0 239.1.1.1
 
 check "daemon still running" kill -0 "$DAEMON_PID"
-daemon_stop
+lab_daemon_stop
 check "SIGTERM: exit status 0" [ $? -eq 0 ]
 lab_done

@@ -83,6 +83,6 @@ check "none of them is bound to a port, so none receives data" \
 	bash -c "! ip netns exec $LAB_ID-d ss -uanp | grep -q 'pid=$DAEMON_PID,'"
 check "... where ss does list the receivers' bound sockets" \
 	bash -c "ip netns exec $LAB_ID-d ss -uanp | grep -q ':5000 .*socat'"
-daemon_stop
+lab_daemon_stop
 check "SIGTERM: exit status 0" [ $? -eq 0 ]
 lab_done

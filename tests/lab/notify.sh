@@ -58,7 +58,7 @@ check "READY=1 after the reload, below RELOADING=1" lab_wait 10 ready_after_relo
 check "the daemon logged the reload" lab_wait 10 grep -q "Reloaded $conf: 1 policies" "$DAEMON_LOG"
 
 : >"$LAB_TMP/notify.log"
-daemon_stop
+lab_daemon_stop
 rc=$?
 check "SIGTERM: exit status 0 ($rc)" [ "$rc" -eq 0 ]
 check "STOPPING=1 on SIGTERM" lab_wait 10 grep -q "STOPPING=1" "$LAB_TMP/notify.log"

@@ -72,7 +72,7 @@ ip netns exec "$LAB_ID-d" systemd-socket-activate -l 127.0.0.1:5999 \
 bad_pid=$!
 LAB_PIDS+=("$bad_pid")
 lab_wait 10 bash -c "ip netns exec $LAB_ID-d bash -c 'exec 3<>/dev/tcp/127.0.0.1/5999' 2>/dev/null"
-reap_within "$bad_pid" 20
+lab_reap "$bad_pid" 20
 rc=$?
 check "a passed TCP socket: the daemon exits non-zero, by itself (exit $rc)" \
 	[ "$rc" -ne 0 -a "$rc" -ne 124 ]

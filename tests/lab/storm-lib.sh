@@ -136,32 +136,6 @@ links_barrier() {
 		seen "mark$LINKS_BARRIERS" 30
 }
 
-# reap_within PID SECONDS: lab_reap (the exit status of the child PID; 124 if it had to be
-# killed after SECONDS), but the watchdog subshell is ended with SIGKILL. SIGTERM could reach it
-# before it has dropped the test's inherited `trap 'exit 130' TERM`, and then it runs the EXIT
-# trap, lab_cleanup, in the middle of the test (seen: the lab's files gone). A KILLed watchdog
-# runs nothing; its sleep ends by itself.
-reap_within() {
-	local pid=$1 t=$2 rc watchdog
-	( sleep "$t"; kill -KILL "$pid" 2>/dev/null && echo "KILLED $pid" >"$LAB_TMP/reap.$pid" ) &
-	watchdog=$!
-	wait "$pid"
-	rc=$?
-	kill -KILL "$watchdog" 2>/dev/null
-	wait "$watchdog" 2>/dev/null
-	if [ -e "$LAB_TMP/reap.$pid" ]; then
-		echo "process $pid did not exit within ${t} s: killed"
-		return 124
-	fi
-	return "$rc"
-}
-
-# daemon_stop: lab_daemon_stop with reap_within.
-daemon_stop() {
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	reap_within "$DAEMON_PID" 20
-}
-
 # check_held_at_exit DESCRIPTION CMD...: stops the daemon (SIGTERM) and checks CMD at the last
 # moment its process still exists: strace holds it at the entry of exit_group(2), after it has
 # released its memberships and before the kernel closes whatever sockets it still has. (The
@@ -173,7 +147,7 @@ check_held_at_exit() {
 	local what=$1; shift
 	if [ -n "${SAN_CFLAGS:-}" ]; then
 		echo "# not checked in a sanitizer build (LeakSanitizer traces the daemon at exit): $what"
-		daemon_stop
+		lab_daemon_stop
 		DAEMON_RC=$?
 		return 0
 	fi
@@ -199,8 +173,8 @@ daemon_stop_holding() {
 		rc=1
 	fi
 	kill -TERM "$tracer" 2>/dev/null # detaches; the delayed exit_group goes on at once
-	reap_within "$tracer" 10 >/dev/null
-	reap_within "$DAEMON_PID" 20
+	lab_reap "$tracer" 10 >/dev/null
+	lab_reap "$DAEMON_PID" 20
 	DAEMON_RC=$?
 	return $rc
 }

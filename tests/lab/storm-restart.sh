@@ -80,7 +80,7 @@ check "before the crash: ipv4ctl show" table_is "$LAB_TMP/show.want" show_states
 
 # 1. kill -9.
 kill -KILL "$DAEMON_PID"
-reap_within "$DAEMON_PID" 20
+lab_reap "$DAEMON_PID" 20
 rc=$?
 check "killed: the daemon died of SIGKILL (status $rc)" [ "$rc" -eq 137 ]
 check "killed: the kernel dropped every membership, on every device (/proc/net/igmp)" \
