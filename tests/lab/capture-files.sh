@@ -74,15 +74,6 @@ tcpdump_reads() { # tcpdump_reads FILE N: tcpdump reads N records of 100 bytes, 
 headers() {
 	python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(bytes.fromhex("d4c3b2a102000400")))' "$1"
 }
-# stop: SIGTERM, and the daemon's exit status once it has exited (within 20 s). Not
-# lab_daemon_stop: its watchdog subshell, killed at once when the daemon exits quickly, can
-# run the EXIT trap (the whole lab's cleanup) before it has reset its traps.
-exited() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-stop() {
-	kill -TERM "$DAEMON_PID"
-	lab_wait 20 exited "$DAEMON_PID" || return 124
-	wait "$DAEMON_PID"
-}
 start() {
 	[ -f "$LAB_TMP/daemon.log" ] && mv "$LAB_TMP/daemon.log" "$LAB_TMP/daemon.log.$SECONDS"
 	lab_daemon_start d "$LAB_TMP/conf"
@@ -95,7 +86,7 @@ start
 # 1. A restart appends.
 send 10.80.1.2 239.10.0.6:5006 -n 5 -l 100 -r 1000
 lab_wait 5 records_are "$PCAP" 5
-stop
+lab_daemon_stop
 rc=$?
 check "restart: the daemon stopped (status $rc)" [ $rc -eq 0 ]
 start
