@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs libFuzzer targets for a time each and reports, per target, the executions, the coverage
-# and what was found:  run.sh SECONDS TARGET...   (TARGET: config ctlproto header cm)
+# and what was found:  run.sh SECONDS TARGET...   (TARGET: config ctlproto header cm stream)
 # With FUZZ_RUNS=N each target runs exactly N executions instead (SECONDS is then ignored):
 # the smoke test's mode, whose work does not shrink on a loaded machine.
 # Used by the smoke test (tests/fuzz/smoke.sh) and by `make fuzz-long`.
