@@ -342,8 +342,10 @@ static int pcap_open(struct capture *c)
 		what = "write";
 		r = write_counted(fd, (const uint8_t *)&pcap_header, sizeof(pcap_header), &done);
 		if (r < 0) {
-			if (done > 0)
-				(void)ftruncate(fd, 0);
+			if (done > 0 && ftruncate(fd, 0) < 0) {
+				/* Best effort: a partial header is refused (not ours) at the
+				 * next open, and the error that matters is the write's. */
+			}
 			goto fail;
 		}
 		size = sizeof(pcap_header);
