@@ -1209,6 +1209,18 @@ const struct policy *config_find_policy(const struct config *c, const char *name
 	return NULL;
 }
 
+bool config_port_receives(const struct config *c, uint16_t port)
+{
+	assert(c);
+
+	if (port == 0)
+		return true;
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (c->policies[i].action != POLICY_ACTION_JOIN && c->policies[i].port == port)
+			return true;
+	return false;
+}
+
 bool policy_matches_interface(const struct policy *p, const char *ifname)
 {
 	assert(p);

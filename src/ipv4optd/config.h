@@ -121,6 +121,10 @@ void config_freep(struct config **c);
 /* Returns the policy named name, or NULL. */
 const struct policy *config_find_policy(const struct config *c, const char *name);
 
+/* True if port is 0 or the port a relay or log policy receives on: the only ports a runtime
+ * join may bind (any other would take a UDP port some other service uses). */
+bool config_port_receives(const struct config *c, uint16_t port);
+
 /* True if ifname matches one of the policy's interface names or patterns. */
 bool policy_matches_interface(const struct policy *p, const char *ifname);
 

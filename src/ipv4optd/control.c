@@ -218,20 +218,10 @@ static void describe(const struct ctl_membership *j, char *buf, size_t size)
 		snprintf(buf, size, "%s on %s", g, j->ifname);
 }
 
-/* A runtime join may only bind a port that a relay or log policy of the config receives on:
- * its traffic then goes to that policy. Any other port would take a UDP port some other
- * service uses (the socket binds 0.0.0.0:N with SO_REUSEADDR, the newest socket wins, and the
- * service's CAP_NET_BIND_SERVICE reaches ports below 1024). */
-static bool port_allowed(const struct config *cfg, uint16_t port)
-{
-	if (port == 0)
-		return true;
-	for (size_t i = 0; i < cfg->n_policies; i++)
-		if (cfg->policies[i].action != POLICY_ACTION_JOIN && cfg->policies[i].port == port)
-			return true;
-	return false;
-}
-
+/* A runtime join may only bind a port that a relay or log policy of the config receives on
+ * (config_port_receives): its traffic then goes to that policy. Any other port would take a UDP
+ * port some other service uses (the socket binds 0.0.0.0:N with SO_REUSEADDR, the newest
+ * socket wins, and the service's CAP_NET_BIND_SERVICE reaches ports below 1024). */
 static int refuse_port(const struct config *cfg, uint16_t port, struct reply *rp)
 {
 	char ports[512] = "";
@@ -273,7 +263,7 @@ static int cmd_join(struct control *ctl, struct json_object *args, struct reply 
 	if (r < 0)
 		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
 	describe(&j, what, sizeof(what));
-	if (!port_allowed(d->config, j.port))
+	if (!config_port_receives(d->config, j.port))
 		return refuse_port(d->config, j.port, rp);
 	r = members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
 	if (r == -EEXIST) {

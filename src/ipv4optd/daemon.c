@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -92,6 +93,56 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 	daemon_update_status(d);
 }
 
+/* A runtime join may only bind a port that a relay or log policy receives on (the join
+ * command refuses others). One restored from the state file, or one whose policy a reload
+ * removed or moved, would otherwise go on holding another service's port: it is left, with a
+ * warning, and the state file rewritten. */
+static void daemon_leave_foreign_ports(struct daemon *d)
+{
+	struct {
+		struct in_addr group, source;
+		char ifname[IF_NAMESIZE];
+		uint16_t port;
+	} left[64];
+	size_t n;
+
+	do {
+		n = 0;
+		for (const struct member *mb = members_first(d->members); mb && n < ELEMENTSOF(left);
+		     mb = members_next(mb)) {
+			if (mb->origin != MEMBER_ORIGIN_RUNTIME || config_port_receives(d->config, mb->port))
+				continue;
+			left[n].group = mb->group;
+			left[n].source.s_addr = mb->mode == IPV4OPT_FILTER_INCLUDE && mb->n_sources ?
+						mb->sources[0].s_addr : INADDR_ANY;
+			memcpy(left[n].ifname, mb->ifname, sizeof(left[n].ifname));
+			left[n].port = mb->port;
+			n++;
+		}
+		for (size_t i = 0; i < n; i++) {
+			char g[INET_ADDRSTRLEN];
+			struct log_ctx ctx = { .policy = "runtime", .group = g, .ifname = left[i].ifname };
+
+			inet_ntop(AF_INET, &left[i].group, g, sizeof(g));
+			(void)members_runtime_remove(d->members, left[i].group, left[i].source,
+						     left[i].ifname);
+			log_full_errno(LOG_WARNING, 0, &ctx, "Runtime join of %s on %s left: port %u is "
+				       "not the port of a relay or log policy of the configuration",
+				       g, left[i].ifname, (unsigned)left[i].port);
+		}
+		if (n > 0) {
+			const char *dir = d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+			int r;
+
+			(void)members_reconcile(d->members, d->config, NULL);
+			r = state_save(dir, d->members);
+			if (r < 0)
+				log_error_errno(r, "Failed to record in %s that runtime joins were left: %m",
+						dir);
+		}
+	} while (n == ELEMENTSOF(left));
+}
+
 int daemon_reload(struct daemon *d, char **ret_errors)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
@@ -117,6 +168,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	(void)relay_set_config(d->relay, d->config); /* points into the new config; logs */
 	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
 	r = members_reconcile(d->members, d->config, NULL);
+	daemon_leave_foreign_ports(d);
 	control_config_changed(d->control, old); /* applies and logs what it can */
 	config_free(old); /* members hold copies, not pointers into it */
 	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
@@ -241,6 +293,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		members_set_log_level(d->members, LOG_INFO);
 		if (r < 0)
 			log_error_errno(r, "Restoring runtime joins incomplete: %m");
+		daemon_leave_foreign_ports(d);
 	}
 
 	struct members_counts c;
