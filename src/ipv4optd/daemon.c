@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -93,60 +92,21 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 	daemon_update_status(d);
 }
 
-/* A runtime join may only bind a port that a relay or log policy receives on (the join
- * command refuses others). One restored from the state file, or one whose policy a reload
- * removed or moved, would otherwise go on holding another service's port: it is left, with a
- * warning, and the state file rewritten. */
-static void daemon_leave_foreign_ports(struct daemon *d)
+/* After members_runtime_drop_foreign_ports() removed runtime joins: the state file says so. */
+static void daemon_record_dropped(struct daemon *d)
 {
-	struct {
-		struct in_addr group, source;
-		char ifname[IF_NAMESIZE];
-		uint16_t port;
-	} left[64];
-	size_t n;
+	const char *dir = d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+	int r = state_save(dir, d->members);
 
-	do {
-		n = 0;
-		for (const struct member *mb = members_first(d->members); mb && n < ELEMENTSOF(left);
-		     mb = members_next(mb)) {
-			if (mb->origin != MEMBER_ORIGIN_RUNTIME || config_port_receives(d->config, mb->port))
-				continue;
-			left[n].group = mb->group;
-			left[n].source.s_addr = mb->mode == IPV4OPT_FILTER_INCLUDE && mb->n_sources ?
-						mb->sources[0].s_addr : INADDR_ANY;
-			memcpy(left[n].ifname, mb->ifname, sizeof(left[n].ifname));
-			left[n].port = mb->port;
-			n++;
-		}
-		for (size_t i = 0; i < n; i++) {
-			char g[INET_ADDRSTRLEN];
-			struct log_ctx ctx = { .policy = "runtime", .group = g, .ifname = left[i].ifname };
-
-			inet_ntop(AF_INET, &left[i].group, g, sizeof(g));
-			(void)members_runtime_remove(d->members, left[i].group, left[i].source,
-						     left[i].ifname);
-			log_full_errno(LOG_WARNING, 0, &ctx, "Runtime join of %s on %s left: port %u is "
-				       "not the port of a relay or log policy of the configuration",
-				       g, left[i].ifname, (unsigned)left[i].port);
-		}
-		if (n > 0) {
-			const char *dir = d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
-			int r;
-
-			(void)members_reconcile(d->members, d->config, NULL);
-			r = state_save(dir, d->members);
-			if (r < 0)
-				log_error_errno(r, "Failed to record in %s that runtime joins were left: %m",
-						dir);
-		}
-	} while (n == ELEMENTSOF(left));
+	if (r < 0)
+		log_error_errno(r, "Failed to record in %s that runtime joins were left: %m", dir);
 }
 
 int daemon_reload(struct daemon *d, char **ret_errors)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
 	_cleanup_free_ char *errors = NULL;
+	size_t dropped;
 	int r;
 
 	notify_reloading();
@@ -167,8 +127,10 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	d->config = TAKE_PTR(c);
 	(void)relay_set_config(d->relay, d->config); /* points into the new config; logs */
 	log_set_max_level(d->opts.debug ? LOG_DEBUG : d->config->log.level);
+	dropped = members_runtime_drop_foreign_ports(d->members, d->config);
 	r = members_reconcile(d->members, d->config, NULL);
-	daemon_leave_foreign_ports(d);
+	if (dropped > 0)
+		daemon_record_dropped(d);
 	control_config_changed(d->control, old); /* applies and logs what it can */
 	config_free(old); /* members hold copies, not pointers into it */
 	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
@@ -288,12 +250,15 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	/* Runtime joins of ipv4ctl, after the config's: a bad state file cannot spoil those. */
 	if (state_load(d->opts.state_dir ? d->opts.state_dir : d->config->state_dir,
 		       d->members) > 0) {
+		size_t dropped = members_runtime_drop_foreign_ports(d->members, d->config);
+
 		members_set_log_level(d->members, LOG_DEBUG);
 		r = members_reconcile(d->members, d->config, NULL);
 		members_set_log_level(d->members, LOG_INFO);
 		if (r < 0)
 			log_error_errno(r, "Restoring runtime joins incomplete: %m");
-		daemon_leave_foreign_ports(d);
+		if (dropped > 0)
+			daemon_record_dropped(d);
 	}
 
 	struct members_counts c;

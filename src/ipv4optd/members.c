@@ -760,6 +760,29 @@ int members_runtime_add(struct members *m, struct in_addr group, struct in_addr 
 	return 0;
 }
 
+size_t members_runtime_drop_foreign_ports(struct members *m, const struct config *c)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < m->n_runtime;) {
+		const struct runtime_join *j = &m->runtime[i];
+		char g[INET_ADDRSTRLEN];
+		struct log_ctx ctx = { .policy = "runtime", .group = g, .ifname = j->ifname };
+
+		if (config_port_receives(c, j->port)) {
+			i++;
+			continue;
+		}
+		inet_ntop(AF_INET, &j->group, g, sizeof(g));
+		log_full_errno(LOG_WARNING, 0, &ctx, "Runtime join of %s on %s left: port %u is not "
+			       "the port of a relay or log policy of the configuration", g, j->ifname,
+			       (unsigned)j->port);
+		m->runtime[i] = m->runtime[--m->n_runtime];
+		dropped++;
+	}
+	return dropped;
+}
+
 int members_runtime_remove(struct members *m, struct in_addr group, struct in_addr source,
 			   const char *ifname)
 {

@@ -112,6 +112,11 @@ int members_runtime_add(struct members *m, struct in_addr group, struct in_addr 
 			const char *ifname, uint16_t port);
 int members_runtime_remove(struct members *m, struct in_addr group, struct in_addr source,
 			   const char *ifname);
+/* Removes, with a warning each, the runtime joins whose port no relay or log policy of c
+ * receives on (config_port_receives): a runtime join never holds another service's port, also
+ * when it was restored from the state file or a reload removed its policy. Call it before
+ * reconciling against c, so that such a join is never bound. Returns how many it removed. */
+size_t members_runtime_drop_foreign_ports(struct members *m, const struct config *c);
 
 /* Iteration over all members, in creation order. */
 const struct member *members_first(const struct members *m);
