@@ -516,10 +516,11 @@ static void retry_later(struct links *l)
 		return;
 	if (l->io)
 		(void)sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
-	if (l->retry)
-		r = sd_event_source_set_time_relative(l->retry, LINKS_RETRY_USEC) < 0 ? -1 :
-			sd_event_source_set_enabled(l->retry, SD_EVENT_ONESHOT);
-	else
+	if (l->retry) {
+		r = sd_event_source_set_time_relative(l->retry, LINKS_RETRY_USEC);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(l->retry, SD_EVENT_ONESHOT);
+	} else
 		r = sd_event_add_time_relative(l->event, &l->retry, CLOCK_MONOTONIC,
 					       LINKS_RETRY_USEC, 0, on_retry, l);
 	if (r < 0) {

@@ -29,6 +29,7 @@ size=$(lab_exec d python3 -c '
 import socket, subprocess
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
 s.bind((0, 1))  # RTMGRP_LINK
+s.settimeout(10)
 subprocess.run(["ip", "link", "set", "big0", "down"], check=True)
 print(len(s.recv(1 << 20, socket.MSG_PEEK | socket.MSG_TRUNC)))')
 echo "# one RTM_NEWLINK of big0: ${size:-?} bytes"

@@ -25,7 +25,7 @@ static const char conf[] =
 
 static void link_msg(struct links *l, uint16_t type, int index, const char *name)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
 
