@@ -901,19 +901,37 @@ static void parse_control(struct parser *p, const config_setting_t *g, struct co
 	}
 }
 
-static int policy_ptr_compare(const void *a, const void *b)
+/* What two policies may not share: their name, and the pcap file they write (two writers of
+ * one file would interleave their records, and one's cut-back after a short write or its
+ * rotation would take the other's records with it). */
+static const char *policy_name_key(const struct policy *p)
 {
+	return p->name;
+}
+
+static const char *policy_pcap_key(const struct policy *p)
+{
+	return p->action == POLICY_ACTION_LOG && p->log.target == LOG_TARGET_PCAP ?
+		p->log.pcap_path : NULL;
+}
+
+static int policy_ptr_compare(const void *a, const void *b, void *userdata)
+{
+	const char *(*key)(const struct policy *) = userdata;
 	const struct policy *x = *(const struct policy *const *)a;
 	const struct policy *y = *(const struct policy *const *)b;
-	int r = strcmp(x->name, y->name);
+	int r = strcmp(key(x), key(y));
 
 	if (r != 0)
 		return r;
-	return (x > y) - (x < y); /* stable: file order within one name */
+	return (x > y) - (x < y); /* stable: file order within one key */
 }
 
-/* Sorted rather than compared pairwise: thousands of policies are a supported case. */
-static void check_duplicate_names(struct parser *p, const struct config *c)
+/* Sorted rather than compared pairwise: thousands of policies are a supported case. Each
+ * policy whose key an earlier one has is reported, in file order, with that one's line. */
+static void check_duplicates(struct parser *p, const struct config *c,
+			     const char *(*key)(const struct policy *), const char *what,
+			     const char *verb)
 {
 	_cleanup_free_ const struct policy **v = NULL;
 	_cleanup_free_ const struct policy **first = NULL;
@@ -926,22 +944,20 @@ static void check_duplicate_names(struct parser *p, const struct config *c)
 		return;
 	}
 	for (size_t i = 0; i < c->n_policies; i++)
-		if (c->policies[i].name)
+		if (key(&c->policies[i]))
 			v[n++] = &c->policies[i];
-	qsort(v, n, sizeof(*v), policy_ptr_compare);
+	qsort_r(v, n, sizeof(*v), policy_ptr_compare, (void *)key);
 	for (size_t i = 1, run = 0; i < n; i++) {
-		if (!streq(v[i]->name, v[run]->name)) {
+		if (!streq(key(v[i]), key(v[run]))) {
 			run = i;
 			continue;
 		}
 		first[v[i] - c->policies] = v[run];
 	}
-	/* reported in file order */
 	for (size_t i = 0; i < c->n_policies; i++)
 		if (first[i])
-			parser_error(p, c->policies[i].line,
-				     "duplicate policy name '%s' (first defined at line %d)",
-				     c->policies[i].name, first[i]->line);
+			parser_error(p, c->policies[i].line, "%s '%s' (first %s at line %d)", what,
+				     key(&c->policies[i]), verb, first[i]->line);
 }
 
 static void parse_root(struct parser *p, const config_setting_t *root, struct config *c)
@@ -1029,7 +1045,9 @@ static void parse_root(struct parser *p, const config_setting_t *root, struct co
 	c->n_policies = (size_t)n;
 	for (int i = 0; i < n; i++)
 		parse_policy(p, config_setting_get_elem(s, (unsigned)i), i, &c->policies[i]);
-	check_duplicate_names(p, c);
+	check_duplicates(p, c, policy_name_key, "duplicate policy name", "defined");
+	check_duplicates(p, c, policy_pcap_key, "log file already written by another policy:",
+			 "used");
 }
 
 /* ------------------------------------------------------------------------------------------ */

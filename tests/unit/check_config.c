@@ -442,6 +442,15 @@ START_TEST(test_names)
 {
 	ck_bad("policies = (\n" JOIN("iptv") ",\n" JOIN("x") ",\n" JOIN("iptv") "\n);\n", 4,
 	       "duplicate policy name 'iptv'", "first defined at line 2");
+#define PCAP(name, port, file) "{ name = \"" name "\"; group = \"239.1.1.1\"; interfaces = [ \"eth0\" ]; " \
+	"port = " port "; action = \"log\"; log = { target = \"pcap\"; file = \"" file "\"; }; }"
+	/* two writers of one pcap file would interleave (and cut) each other's records */
+	ck_bad("policies = (\n" PCAP("a", "5000", "/tmp/x.pcap") ",\n" JOIN("j") ",\n"
+	       PCAP("b", "5001", "/tmp/x.pcap") "\n);\n", 4,
+	       "log file already written by another policy: '/tmp/x.pcap'", "first used at line 2");
+	config_free(parse_good("policies = (\n" PCAP("a", "5000", "/tmp/x.pcap") ",\n"
+			       PCAP("b", "5001", "/tmp/y.pcap") "\n);\n"));
+#undef PCAP
 	ck_bad("policies = (\n" JOIN("") "\n);\n", 2, "key 'name' in policy #1",
 	       "\"\" is not a valid name");
 	ck_bad("policies = (\n" JOIN("x") ",\n" JOIN("has space") "\n);\n", 3,
