@@ -21,6 +21,7 @@
 #define CAPTURE_WINDOW_USEC (1000 * 1000ULL)     /* rate limit window */
 #define CAPTURE_IP_UDP_LEN 28
 #define CAPTURE_SNAPLEN 65535
+#define CAPTURE_SCAN_SIZE (1024 * 1024)          /* an existing file is checked in reads of */
 
 struct pcap_file_header {
 	uint32_t magic;
@@ -197,7 +198,8 @@ static int write_counted(int fd, const uint8_t *b, size_t n, size_t *done)
 /* After a short write (ENOSPC, EFBIG, EIO), the file ends inside a record: every later one
  * would be read at a wrong offset. Cut the file back to where this write began, the end of the
  * last whole record (O_APPEND: the write began done bytes before the end). If that fails too,
- * the file is closed; the next open cuts the partial record (pcap_open_existing). */
+ * the file is closed; the flush timer (on_flush) opens it again about once a second, which
+ * cuts the partial record (pcap_open_existing), and writes the kept records. */
 static void pcap_cut_back(struct capture *c, size_t done)
 {
 	struct log_ctx ctx = { .policy = c->policy };
@@ -240,8 +242,7 @@ int capture_flush(struct capture *c)
 				       c->conf.pcap_path, c->used);
 		c->write_error = r;
 		c->last_write_attempt = now_mono(c);
-		if (c->fd >= 0)
-			arm_flush(c);
+		arm_flush(c); /* also when the file was closed: on_flush opens it again */
 		return r;
 	}
 	if (c->write_error < 0)
@@ -260,8 +261,11 @@ int capture_flush(struct capture *c)
 static int64_t pcap_open_existing(struct capture *c, int fd, uint64_t size)
 {
 	struct log_ctx ctx = { .policy = c->policy };
+	_cleanup_free_ uint8_t *buf = NULL;
 	struct pcap_file_header h;
-	uint64_t off = sizeof(h);
+	uint64_t off = sizeof(h); /* the record header being checked */
+	uint64_t pos = 0;         /* the file offset of buf[0] */
+	size_t have = 0;          /* bytes in buf */
 	ssize_t k;
 
 	k = pread(fd, &h, sizeof(h), 0);
@@ -278,14 +282,26 @@ static int64_t pcap_open_existing(struct capture *c, int fd, uint64_t size)
 	if (h.magic != pcap_header.magic || h.version_major != pcap_header.version_major ||
 	    h.linktype != pcap_header.linktype || h.snaplen < CAPTURE_SNAPLEN)
 		return -EBADMSG;
+	/* Record headers are parsed from reads of a MiB, not read one by one: a file of
+	 * gigabytes (max_size 0) is checked in seconds at most, on the daemon's only thread. */
+	buf = malloc(CAPTURE_SCAN_SIZE);
+	if (!buf)
+		return -ENOMEM;
 	while (off + sizeof(struct pcap_record_header) <= size) {
 		struct pcap_record_header rh;
 
-		k = pread(fd, &rh, sizeof(rh), (off_t)off);
-		if (k < 0)
-			return -errno;
-		if ((size_t)k < sizeof(rh))
-			break;
+		if (off + sizeof(rh) > pos + have) {
+			/* Not (or not whole) in the buffer: read on from this header, so that
+			 * one cut by the end of the previous read is read again whole. */
+			k = pread(fd, buf, CAPTURE_SCAN_SIZE, (off_t)off);
+			if (k < 0)
+				return -errno;
+			if ((size_t)k < sizeof(rh))
+				break; /* shorter than fstat said: cut meanwhile */
+			pos = off;
+			have = (size_t)k;
+		}
+		memcpy(&rh, buf + (off - pos), sizeof(rh));
 		if (rh.incl_len > h.snaplen)
 			return -EUCLEAN;
 		if (off + sizeof(rh) + rh.incl_len > size)
@@ -343,8 +359,9 @@ static int pcap_open(struct capture *c)
 		r = write_counted(fd, (const uint8_t *)&pcap_header, sizeof(pcap_header), &done);
 		if (r < 0) {
 			if (done > 0 && ftruncate(fd, 0) < 0) {
-				/* Best effort: a partial header is refused (not ours) at the
-				 * next open, and the error that matters is the write's. */
+				/* Best effort: the partial header left behind is a prefix of
+				 * ours, which the next open cuts to nothing and writes again
+				 * (pcap_open_existing); the error that matters is the write's. */
 			}
 			goto fail;
 		}
@@ -420,9 +437,17 @@ static int pcap_rotate(struct capture *c)
 
 static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
 {
+	struct capture *c = userdata;
+
 	(void)s;
 	(void)usec;
-	(void)capture_flush(userdata); /* a failure arms the timer again */
+	/* Closed after a failed cut-back (pcap_cut_back) with records kept: open again (the
+	 * partial record is cut then), once a second until that works, and write them. */
+	if (c->fd < 0 && c->used > 0 && pcap_open(c) < 0) {
+		arm_flush(c);
+		return 0;
+	}
+	(void)capture_flush(c); /* a failure arms the timer again */
 	return 0;
 }
 

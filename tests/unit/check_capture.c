@@ -246,6 +246,93 @@ START_TEST(test_pcap_partial_tail)
 }
 END_TEST
 
+/* Reads a whole file into memory (malloc'd, *n bytes). */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct stat st;
+	uint8_t *b;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fstat(fileno(f), &st), 0);
+	b = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(b);
+	*n = fread(b, 1, (size_t)st.st_size, f);
+	ck_assert_uint_eq(*n, (size_t)st.st_size);
+	return b;
+}
+
+/* Counts the records of a file of small records (incl_len 28 + payload each), or -1. */
+static long pcap_walk_big(const uint8_t *b, size_t n, uint32_t incl_len)
+{
+	size_t off = 24;
+	long records = 0;
+	uint32_t incl;
+
+	while (off + 16 <= n) {
+		memcpy(&incl, b + off + 8, 4);
+		if (incl != incl_len || off + 16 + incl > n || b[off + 16] != 0x45 ||
+		    ipv4opt_checksum(b + off + 16, 20) != 0)
+			return -1;
+		off += 16 + incl;
+		records++;
+	}
+	return off == n ? records : -1;
+}
+
+/* A file of many records, checked in reads of a MiB at open (record headers across the read
+ * boundaries: 47-byte records), is appended to after its last whole record; a partial record
+ * at its end is cut, and one misframed far from the start is still refused. */
+START_TEST(test_pcap_many_records)
+{
+	enum { N = 200000, REC = 16 + 28 + 3 };
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[3] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	_cleanup_free_ uint8_t *b = NULL, *after = NULL;
+	uint32_t bogus = 0x7fffffff;
+	struct capture *c;
+	size_t n, m;
+
+	snprintf(path, sizeof(path), "%s/big.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	c = pcap_new(e, path, 0);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+
+	/* a crash in the middle of a record header */
+	b = slurp(path, &n);
+	ck_assert_uint_eq(n, 24 + (size_t)N * REC);
+	write_bytes(path, b, n);
+	{
+		_cleanup_fclose_ FILE *f = fopen(path, "ae");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(b + 24, 1, 10, f), 10);
+	}
+	c = pcap_new(e, path, 0);
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	capture_free(c);
+	free(b);
+	b = slurp(path, &n);
+	ck_assert_uint_eq(n, 24 + (size_t)(N + 1) * REC);
+	ck_assert_int_eq(pcap_walk_big(b, n, 28 + 3), N + 1);
+
+	/* record 150000's length is not one of ours: refused, the file left alone */
+	memcpy(b + 24 + 150000 * (size_t)REC + 8, &bogus, 4);
+	write_bytes(path, b, n);
+	c = pcap_new(e, path, 0);
+	ck_assert_int_lt(capture_record(c, &p), 0);
+	capture_free(c);
+	after = slurp(path, &m);
+	ck_assert_uint_eq(m, n);
+	ck_assert_mem_eq(after, b, n);
+	sd_event_unref(e);
+}
+END_TEST
+
 /* A file misframed before its end (a record header no writer of ours made) is refused and
  * left alone: what follows the bad header may still matter to someone. */
 START_TEST(test_pcap_misframed)
@@ -429,6 +516,7 @@ int main(void)
 	tcase_add_test(tc, test_pcap_partial_tail);
 	tcase_add_test(tc, test_pcap_refused);
 	tcase_add_test(tc, test_pcap_misframed);
+	tcase_add_test(tc, test_pcap_many_records);
 	tcase_add_test(tc, test_pcap_short_write);
 	tcase_add_test(tc, test_pcap_rotation_rename_fails);
 	tcase_add_test(tc, test_journal_rate_limit);
