@@ -10,18 +10,11 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
 #include "state.h"
-
-static uint64_t now_monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Logs every "file:line: message" line of a config error text. */
 static void log_config_errors(int level, const char *errors)
@@ -187,7 +180,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (!d)
 		return log_error_errno(ENOMEM, "Out of memory");
 	d->opts = *opts;
-	d->start_usec = now_monotonic_usec();
+	d->start_usec = clock_now_usec(CLOCK_MONOTONIC);
 
 	r = config_parse_file(opts->config_path, &d->config, &errors);
 	if (r < 0) {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "links.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 
@@ -484,14 +485,6 @@ static void drain(struct links *l)
 			return; /* EAGAIN (empty), or the error that sent us here */
 }
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int resync_now(struct links *l);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -546,7 +539,7 @@ static int resync_now(struct links *l)
 /* Events may have been lost: err is why. Never gives up the event socket. */
 static void read_failed(struct links *l, int err)
 {
-	uint64_t now = now_usec(), last = l->last_error_usec;
+	uint64_t now = clock_now_usec(CLOCK_MONOTONIC), last = l->last_error_usec;
 
 	if (err == -ENOBUFS) {
 		log_warning("rtnetlink receive queue overrun: events lost, resynchronizing");

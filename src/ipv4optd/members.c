@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "members.h"
@@ -75,14 +76,6 @@ const char *member_state_to_string(enum member_state s)
 const char *member_origin_to_string(enum member_origin o)
 {
 	return o >= 0 && o < _MEMBER_ORIGIN_MAX ? origin_names[o] : NULL;
-}
-
-static uint64_t now_realtime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static unsigned read_sysctl(const char *path, unsigned fallback)
@@ -284,7 +277,7 @@ static void member_set_state(struct members *m, struct member *mb, enum member_s
 		return;
 	mb->state = st;
 	mb->error = err;
-	mb->since_usec = now_realtime_usec();
+	mb->since_usec = clock_now_usec(CLOCK_REALTIME);
 	switch (st) {
 	case MEMBER_STATE_JOINED:
 		member_log(m, m->log_level, 0, mb, "Joined");
