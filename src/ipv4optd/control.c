@@ -55,12 +55,21 @@ struct control {
 	bool activated;      /* passed by systemd: the unit owns the file */
 	bool created;        /* we bound path: we remove it */
 	uid_t uid;           /* the daemon's own: trusted like root (ExecReload= runs as it) */
+	/* control.group, looked up at start and at each reload only: never per connection, as
+	 * the group database may be LDAP or sssd and block the loop. */
+	gid_t group_gid;
+	bool group_resolved; /* control.group is set and exists: group_gid is valid */
+	/* The socket file we bound (lstat right after bind): chown and chmod touch this inode
+	 * only, never what a symbolic link or another file put in its place points to. */
+	dev_t sock_dev;
+	ino_t sock_ino;
 	struct client *clients;
 	size_t n_clients;
 	size_t n_unprivileged; /* clients that are not privileged */
 	sd_event_source *resume; /* ends a pause of accepting (out of file descriptors) */
 	bool accept_paused;
-	bool pause_logged;   /* warned once; debug until an accept succeeds again */
+	bool ever_paused;
+	uint64_t last_pause_usec; /* a pause within CONTROL_ACCEPT_WARN_USEC of it: debug only */
 	struct json_object *reload_notes; /* what the last reload said about the control block */
 };
 
@@ -610,15 +619,31 @@ static bool peer_is_trusted(const struct control *ctl, const struct ucred *cred)
 /* Trusted, or a member of control.group: may change state and take reserved slots. */
 static bool peer_is_privileged(const struct control *ctl, int fd, const struct ucred *cred)
 {
+	if (peer_is_trusted(ctl, cred))
+		return true;
+	return ctl->group_resolved && peer_in_group(fd, cred, ctl->group_gid);
+}
+
+/* Looks control.group up: at start and at each reload (control_config_changed). */
+static void resolve_group(struct control *ctl)
+{
 	const char *name = ctl->daemon->config->control.group;
 	struct group *gr;
 
-	if (peer_is_trusted(ctl, cred))
-		return true;
+	ctl->group_resolved = false;
 	if (!name)
-		return false;
+		return;
+	errno = 0;
 	gr = getgrnam(name);
-	return gr && peer_in_group(fd, cred, gr->gr_gid);
+	if (!gr) {
+		if (errno && errno != ENOENT && errno != ESRCH)
+			log_warning_errno(errno, "control.group '%s': the group database failed: %m; "
+					  "only root and the daemon's user may change state "
+					  "until a reload finds it", name);
+		return;
+	}
+	ctl->group_gid = gr->gr_gid;
+	ctl->group_resolved = true;
 }
 
 /* 0 if the peer may run command c; else a refusal in rp. */
@@ -635,7 +660,7 @@ static int check_access(struct control *ctl, const struct client *c, enum ctl_co
 				   "state and is reserved to root and the daemon's user (uid %u; no "
 				   "control.group is configured); uid %u is neither", verb,
 				   (unsigned)ctl->uid, (unsigned)c->cred.uid);
-	if (!getgrnam(name))
+	if (!ctl->group_resolved)
 		return reply_error(rp, EACCES, "permission denied: '%s' is reserved to root, the "
 				   "daemon's user (uid %u) and group '%s', which does not exist",
 				   verb, (unsigned)ctl->uid, name);
@@ -1007,6 +1032,8 @@ fail:
 	return r;
 }
 
+static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
 static int on_accept_resume(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	(void)s;
@@ -1015,56 +1042,86 @@ static int on_accept_resume(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* (Re)arms the timer that ends a pause after CONTROL_ACCEPT_PAUSE_USEC. */
+static int arm_resume(struct control *ctl, uint64_t now)
+{
+	int r;
+
+	if (!ctl->resume)
+		return sd_event_add_time(ctl->daemon->event, &ctl->resume, CLOCK_MONOTONIC,
+					 now + CONTROL_ACCEPT_PAUSE_USEC, 100000, on_accept_resume,
+					 ctl);
+	r = sd_event_source_set_time(ctl->resume, now + CONTROL_ACCEPT_PAUSE_USEC);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ctl->resume, SD_EVENT_ONESHOT);
+	return r;
+}
+
 /* Out of file descriptors (EMFILE, ENFILE) or kernel memory: the connection stays in the
  * backlog and the socket stays readable, so the loop would call on_listen again at once, for
  * ever, at 100% CPU. Stop watching the socket until a client closes (client_free) or, for
  * descriptors held elsewhere (data sockets, pcap files), CONTROL_ACCEPT_PAUSE_USEC passes: as
- * OpenBSD's daemons do (accept_pause()). */
+ * OpenBSD's daemons do (accept_pause()). If the source cannot be disabled it is dropped (that
+ * cannot fail) and made again at the resume: never back to a readable socket watched. One
+ * WARNING per episode: pauses within CONTROL_ACCEPT_WARN_USEC of the previous one log at debug
+ * level, so a sustained shortage says it once, not at every resume. */
 static void accept_pause(struct control *ctl, int err)
 {
-	sd_event *e = ctl->daemon->event;
 	uint64_t now;
+	bool warn;
 	int r;
 
 	if (ctl->accept_paused)
 		return;
 	r = sd_event_source_set_enabled(ctl->listen, SD_EVENT_OFF);
 	if (r < 0) {
-		log_error_errno(r, "Control: cannot pause accepting: %m");
-		return;
+		log_error_errno(r, "Control: cannot disable the listening source, dropping it "
+				"until the pause ends: %m");
+		ctl->listen = sd_event_source_disable_unref(ctl->listen);
 	}
 	ctl->accept_paused = true;
-	if (sd_event_now(e, CLOCK_MONOTONIC, &now) < 0)
+	if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
 		now = now_usec(CLOCK_MONOTONIC);
-	if (!ctl->resume)
-		r = sd_event_add_time(e, &ctl->resume, CLOCK_MONOTONIC,
-				      now + CONTROL_ACCEPT_PAUSE_USEC, 100000, on_accept_resume,
-				      ctl);
-	else {
-		r = sd_event_source_set_time(ctl->resume, now + CONTROL_ACCEPT_PAUSE_USEC);
-		if (r >= 0)
-			r = sd_event_source_set_enabled(ctl->resume, SD_EVENT_ONESHOT);
-	}
+	r = arm_resume(ctl, now);
 	if (r < 0)
 		log_warning_errno(r, "Control: no timer to resume accepting, waiting for a client "
 				  "to close: %m");
-	log_full_errno(ctl->pause_logged ? LOG_DEBUG : LOG_WARNING, err, NULL,
-		       "Control: cannot accept a connection: %m; accepting paused until a client "
-		       "closes or for a second");
-	ctl->pause_logged = true;
+	warn = !ctl->ever_paused || now - ctl->last_pause_usec >= CONTROL_ACCEPT_WARN_USEC;
+	ctl->ever_paused = true;
+	ctl->last_pause_usec = now;
+	if (warn)
+		log_warning_errno(err, "Control: cannot accept a connection: %m; accepting paused "
+				  "until a client closes or for a second");
+	else
+		log_debug_errno(err, "Control: still cannot accept a connection: %m; paused again "
+				"(warned less than a minute ago)");
 }
 
 static void accept_resume(struct control *ctl)
 {
+	int r;
+
 	if (!ctl->accept_paused)
 		return;
+	if (ctl->listen)
+		r = sd_event_source_set_enabled(ctl->listen, SD_EVENT_ON);
+	else
+		r = sd_event_add_io(ctl->daemon->event, &ctl->listen, ctl->fd, EPOLLIN, on_listen,
+				    ctl);
+	if (r < 0) {
+		uint64_t now;
+
+		/* Still paused: the timer tries again. */
+		log_error_errno(r, "Control: cannot resume accepting, trying again in a second: %m");
+		if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
+			now = now_usec(CLOCK_MONOTONIC);
+		(void)arm_resume(ctl, now);
+		return;
+	}
 	ctl->accept_paused = false;
 	if (ctl->resume)
 		(void)sd_event_source_set_enabled(ctl->resume, SD_EVENT_OFF);
-	if (ctl->listen && sd_event_source_set_enabled(ctl->listen, SD_EVENT_ON) < 0)
-		log_error("Control: cannot resume accepting");
-	else
-		log_debug("Control: accepting resumed");
+	log_debug("Control: accepting resumed");
 }
 
 static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -1087,7 +1144,6 @@ static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			accept_pause(ctl, errno);
 			return 0;
 		}
-		ctl->pause_logged = false;
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			log_debug_errno(errno, "Control: no credentials of a peer, closing it: %m");
 			continue;
@@ -1166,20 +1222,66 @@ static int remove_stale(const char *path, const struct sockaddr_un *sa)
 	return 0;
 }
 
-/* Gives the socket file to group name (NULL: the daemon's own group). -ENOENT: no such group.
- * Without CAP_CHOWN only a group the daemon is a member of (chown(2)). */
-static int socket_set_group(struct control *ctl, const char *name)
+/* The socket file we bound, opened without following a symbolic link: whoever can write its
+ * directory may have put a link or another file there, whose owner or mode must not change.
+ * -ELOOP: path is now a symbolic link; -ESTALE: it is not the socket we bound. */
+static int socket_file_open(const struct control *ctl)
 {
+	_cleanup_close_ int fd = open(ctl->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != ctl->sock_dev || st.st_ino != ctl->sock_ino)
+		return -ESTALE;
+	return TAKE_FD(fd);
+}
+
+/* Why socket_file_open() or a change through it failed, for a log line or a reload note. */
+static const char *socket_file_error(int r)
+{
+	if (r == -ELOOP)
+		return "it is now a symbolic link, left unchanged (nothing it points to was touched)";
+	if (r == -ESTALE)
+		return "it is no longer the socket the daemon bound, left unchanged";
+	return strerror(-r);
+}
+
+/* Gives the socket file to control.group (none: the daemon's own group). -ENOENT: no such
+ * group. Without CAP_CHOWN only a group the daemon is a member of (chown(2)). */
+static int socket_set_group(struct control *ctl)
+{
+	_cleanup_close_ int fd = -1;
 	gid_t gid = getegid();
 
-	if (name) {
-		struct group *gr = getgrnam(name);
-
-		if (!gr)
+	if (ctl->daemon->config->control.group) {
+		if (!ctl->group_resolved)
 			return -ENOENT;
-		gid = gr->gr_gid;
+		gid = ctl->group_gid;
 	}
-	if (chown(ctl->path, (uid_t)-1, gid) < 0)
+	fd = socket_file_open(ctl);
+	if (fd < 0)
+		return fd;
+	if (fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* chmod of the inode socket_file_open() checked, through /proc/self/fd (an O_PATH descriptor
+ * has no fchmod; this is what glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does too). */
+static int socket_set_mode(struct control *ctl, mode_t mode)
+{
+	_cleanup_close_ int fd = socket_file_open(ctl);
+	char p[64];
+
+	if (fd < 0)
+		return fd;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	if (chmod(p, mode) < 0)
 		return -errno;
 	return 0;
 }
@@ -1189,6 +1291,7 @@ static int create_socket(struct control *ctl, int *ret_fd)
 	const struct config *cfg = ctl->daemon->config;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	mode_t old;
 	int r;
 
@@ -1213,17 +1316,27 @@ static int create_socket(struct control *ctl, int *ret_fd)
 		return log_error_errno(errno, "Failed to bind the control socket to %s: %m",
 				       ctl->path);
 	ctl->created = true;
+	if (lstat(ctl->path, &st) < 0)
+		return log_error_errno(errno, "Failed to check the control socket %s: %m",
+				       ctl->path);
+	if (!S_ISSOCK(st.st_mode))
+		return log_error_errno(ESTALE, "%s is not the socket just bound (replaced at "
+				       "once): refusing to change its owner or mode", ctl->path);
+	ctl->sock_dev = st.st_dev;
+	ctl->sock_ino = st.st_ino;
 	if (cfg->control.group) {
-		r = socket_set_group(ctl, cfg->control.group);
+		r = socket_set_group(ctl);
 		if (r == -ENOENT)
 			log_warning("control.group '%s' does not exist: only root and the daemon's "
 				    "user may change state", cfg->control.group);
 		else if (r < 0)
-			log_warning_errno(r, "Failed to give %s to group %s: %m", ctl->path,
-					  cfg->control.group);
+			log_warning("Failed to give %s to group %s: %s", ctl->path,
+				    cfg->control.group, socket_file_error(r));
 	}
-	if (chmod(ctl->path, cfg->control.mode) < 0)
-		return log_error_errno(errno, "Failed to set the mode of %s: %m", ctl->path);
+	r = socket_set_mode(ctl, cfg->control.mode);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set the mode of %s: %s", ctl->path,
+				       socket_file_error(r));
 	if (listen(fd, SOMAXCONN) < 0)
 		return log_error_errno(errno, "Failed to listen on %s: %m", ctl->path);
 	*ret_fd = TAKE_FD(fd);
@@ -1244,6 +1357,7 @@ int control_new(struct daemon *d, struct control **ret)
 	ctl->path = strdup(d->opts.control_path ? d->opts.control_path : d->config->control.path);
 	if (!ctl->path)
 		return log_error_errno(ENOMEM, "Out of memory");
+	resolve_group(ctl);
 
 	r = adopt_activated(&fd);
 	if (r < 0)
@@ -1268,6 +1382,7 @@ struct control *control_free(struct control *ctl)
 {
 	if (!ctl)
 		return NULL;
+	ctl->accept_paused = false; /* client_free() must not resume what goes */
 	ctl->listen = sd_event_source_disable_unref(ctl->listen);
 	while (ctl->clients)
 		client_free(ctl->clients);
@@ -1315,21 +1430,26 @@ void control_config_changed(struct control *ctl, const struct config *old)
 
 	json_object_put(ctl->reload_notes);
 	ctl->reload_notes = notes;
+	resolve_group(ctl); /* access checks use it from now on, even if notes fail */
 	if (!notes)
 		return;
-	/* Access checks read the new control.group at each command already; the socket's file
-	 * follows it here. A socket systemd passed is the unit's (SocketGroup=, SocketMode=). */
+	/* The socket's file follows control.group here. A socket systemd passed is the unit's
+	 * (SocketGroup=, SocketMode=). */
 	if (!str_eq_null(old->control.group, cfg->control.group)) {
 		if (ctl->activated)
 			note(notes, "control.group is now %s for access; %s keeps the group and mode "
 			     "of its unit (SocketGroup=, SocketMode=)",
 			     cfg->control.group ? cfg->control.group : "none", sock);
 		else {
-			r = socket_set_group(ctl, cfg->control.group);
+			r = socket_set_group(ctl);
 			if (r == -ENOENT)
 				note(notes, "control.group '%s' does not exist: %s keeps its group; "
 				     "only root and the daemon's user may change state",
 				     cfg->control.group, ctl->path);
+			else if (r == -ELOOP || r == -ESTALE)
+				note(notes, "control.group '%s': cannot give %s to it: %s",
+				     cfg->control.group ? cfg->control.group : "none", ctl->path,
+				     socket_file_error(r));
 			else if (r < 0)
 				note(notes, "control.group '%s': cannot give %s to it: %s (the "
 				     "service must be a member: SupplementaryGroups=)",
@@ -1345,9 +1465,9 @@ void control_config_changed(struct control *ctl, const struct config *old)
 		if (ctl->activated)
 			note(notes, "control.mode %04o is not applied to %s: its unit's SocketMode= "
 			     "decides", (unsigned)cfg->control.mode, sock);
-		else if (chmod(ctl->path, cfg->control.mode) < 0)
+		else if ((r = socket_set_mode(ctl, cfg->control.mode)) < 0)
 			note(notes, "control.mode changed to %04o: cannot apply it to %s: %s",
-			     (unsigned)cfg->control.mode, ctl->path, strerror(errno));
+			     (unsigned)cfg->control.mode, ctl->path, socket_file_error(r));
 		else
 			note(notes, "control.mode changed from %04o to %04o: applied to %s",
 			     (unsigned)old->control.mode, (unsigned)cfg->control.mode, ctl->path);

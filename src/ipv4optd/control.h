@@ -25,6 +25,8 @@
 #define CONTROL_REQUEST_TIMEOUT_USEC (10ULL * 1000000ULL)
 /* Out of file descriptors: accepting stops until a client closes or this time passes. */
 #define CONTROL_ACCEPT_PAUSE_USEC (1ULL * 1000000ULL)
+/* A pause within this time of the previous one is the same shortage: logged at debug level. */
+#define CONTROL_ACCEPT_WARN_USEC (60ULL * 1000000ULL)
 #define CONTROL_ACCEPT_BUDGET 16 /* connections accepted per wakeup */
 
 struct daemon;

@@ -148,6 +148,16 @@ echo "# daemon CPU time while out of file descriptors: $cpu_ms ms over $wall_ms 
 check "EMFILE: the daemon does not spin (CPU time $cpu_ms ms < 30% of $wall_ms ms)" \
 	[ $((cpu_ms * 100)) -lt $((wall_ms * 30)) ]
 check "EMFILE: the daemon is alive" kill -0 "$DAEMON_PID"
+# A sustained shortage: resumes by the timer fail again, and so do those after the 3 clients
+# were closed by their deadline and 3 from the backlog accepted; warned once, not each time.
+paused_after_accepts() {
+	awk '/past its deadline/ { closed = 1 } closed && /Too many open files; paused again/ { n++ }
+	     END { exit !(n >= 1) }' "$DAEMON_LOG"
+}
+check "EMFILE for long: paused again after clients closed and others were accepted (debug)" \
+	lab_wait 40 paused_after_accepts
+check "EMFILE for long: the WARNING was logged once" \
+	[ "$(grep -c "Too many open files; accepting paused" "$DAEMON_LOG")" -eq 1 ]
 # Then the clients go: the daemon accepts again and a new client is answered.
 kill -TERM "${LAB_PIDS[-1]}"
 check "after the clients closed: a new client is answered" lab_wait 30 ctl status

@@ -12,10 +12,12 @@ out_has() { local t=$1; shift; "$@" 2>&1 | grep -qF -- "$t"; }
 exits() { local want=$1; shift; "$@" >/dev/null 2>&1; [ $? -eq "$want" ]; }
 
 # --- a throwaway user for the daemon, in two throwaway groups; removed on exit
-U=ipv4d$$ G1=ipv4a$$ G2=ipv4b$$ G3=ipv4c$$
+U=ipv4d$$ G1=ipv4a$$ G2=ipv4b$$ G3=ipv4c$$ U2=ipv4m$$ G4=ipv4g$$
 reload_cleanup() {
 	lab_cleanup
 	userdel "$U" 2>/dev/null
+	userdel "$U2" 2>/dev/null
+	groupdel "$G4" 2>/dev/null
 	groupdel "$G1" 2>/dev/null
 	groupdel "$G2" 2>/dev/null
 	groupdel "$G3" 2>/dev/null
@@ -135,5 +137,55 @@ check "after a restart: nothing left at $A" [ ! -e "$A" ]
 check "after a restart: a reload without changes has no note" \
 	bash -c "'$IPV4CTL' -S '$B' reload | grep -c note: | grep -qx 0"
 check "... and it was answered" "$IPV4CTL" -S "$B" reload
+
+# --- the socket path swapped for a symbolic link (its directory is writable by others): a
+# reload changing control.mode and control.group changes neither the link's target nor the link
+M=$RUN/moved.sock T=$RUN/target
+: >"$T"; chown "$U:$(id -g "$U")" "$T"; chmod 0600 "$T"   # the daemon's user could chmod it
+mv "$B" "$M" && ln -s "$T" "$B"
+sed -i -e 's/mode = "0666"/mode = "0640"/' -e "s/group = \"$G3\"/group = \"$G1\"/" "$conf"
+"$IPV4CTL" -S "$M" reload >"$LAB_TMP/reload.out" 2>&1
+check "symlink swapped in: reload exit 0" [ $? -eq 0 ]
+sed 's/^/# /' "$LAB_TMP/reload.out"
+check "... the answer says the mode was not applied: a symbolic link" \
+	grep -qF "control.mode changed to 0640: cannot apply it to $B: it is now a symbolic link, left unchanged" \
+	"$LAB_TMP/reload.out"
+check "... the answer says the group was not applied: a symbolic link" \
+	grep -qF "control.group '$G1': cannot give $B to it: it is now a symbolic link, left unchanged" \
+	"$LAB_TMP/reload.out"
+check "... the link's target keeps mode 600 and its group" \
+	[ "$(stat -c '%a %g' "$T")" = "600 $(id -g "$U")" ]
+check "... the link is still a link to it" [ "$(readlink "$B")" = "$T" ]
+# another file in its place (not a link, not the socket bound): untouched too
+rm "$B" && cp -p "$T" "$B"
+sed -i 's/mode = "0640"/mode = "0660"/' "$conf"
+check "a regular file swapped in: the reload says it is not the socket bound" \
+	out_has "cannot apply it to $B: it is no longer the socket the daemon bound, left unchanged" \
+	"$IPV4CTL" -S "$M" reload
+check "... the file keeps mode 600" [ "$(stat -c %a "$B")" = 600 ]
+# the socket back in place: the next reload applies the mode
+rm "$B" && mv "$M" "$B"
+sed -i 's/mode = "0660"/mode = "0666"/' "$conf"
+check "the socket back: a reload applies the mode" \
+	out_has "control.mode changed from 0660 to 0666: applied to $B" "$IPV4CTL" -S "$B" reload
+check "... the socket has mode 666" [ "$(stat -c %a "$B")" = 666 ]
+
+# --- control.group is looked up at start and at each reload, not at each connection (the group
+# database may be LDAP or sssd): a group created meanwhile counts from the next reload on
+sed -i "s/group = \"$G1\"/group = \"$G4\"/" "$conf"
+check "reload, control.group $G4 that does not exist yet: said" \
+	out_has "control.group '$G4' does not exist" "$IPV4CTL" -S "$B" reload
+lab_wait 10 groupadd --system "$G4" || { echo "groupadd $G4 failed"; exit 99; }
+lab_wait 10 useradd --system --no-create-home --shell /usr/sbin/nologin -G "$G4" "$U2" ||
+	{ echo "useradd $U2 failed"; exit 99; }
+as_u2() { setpriv --reuid="$U2" --regid="$(id -g "$U2")" --init-groups "$@"; }
+check "$G4 created, no reload yet: its member $U2 may not join (exit 1)" \
+	exits 1 as_u2 "$IPV4CTL" -S "$B" join 239.6.6.7 dev lab0
+check "... told the group did not exist at the last lookup" \
+	out_has "group '$G4', which does not exist" as_u2 "$IPV4CTL" -S "$B" join 239.6.6.7 dev lab0
+check "a reload finds $G4" "$IPV4CTL" -S "$B" reload
+check "... then its member $U2 may join" as_u2 "$IPV4CTL" -S "$B" join 239.6.6.7 dev lab0
+check "... in /proc/net/igmp" lab_wait 5 igmp_has d lab0 239.6.6.7
+check "clean stop: exit 0" lab_daemon_stop
 
 lab_done
