@@ -85,7 +85,8 @@ check "join with port 53: nothing bound to UDP port 53" not lab_udp_bound d 53
 check "join with port 53: not listed" field_is 239.2.2.4 lab0 state absent
 check "... the same group without a port: joined" ctl join 239.2.2.4 dev lab0
 check "... in /proc/net/igmp" igmp_has d lab0 239.2.2.4
-check "... and the daemon binds the policy's port 5001" lab_udp_bound d 5001
+check "... listed with no port (0)" field_is 239.2.2.4 lab0 port 0
+check "the SSM join listed with its port 5001" field_is 232.1.1.1 lab0 port 5001
 check "leave it: exit 0" ctl leave 239.2.2.4 dev lab0
 check "leave ASM: exit 0" ctl leave 239.2.2.3 dev lab0
 check "leave ASM: gone from /proc/net/igmp" igmp_lacks d lab0 239.2.2.3
