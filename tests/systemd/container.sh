@@ -11,117 +11,16 @@
 # on exit, failed or not. Exit status: 0 all checks passed, 1 some failed, 77 not root.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${IPV4OPT_CI_CACHE:-/var/cache/ipv4opt-ci}
-suite=bookworm
-# Inside the container: the init, the bus, ip(8), and the libraries the binaries link.
-pkgs=(systemd systemd-sysv dbus iproute2 libconfig9 libsystemd0 libmnl0 libjson-c5)
+# shellcheck source=tests/systemd/lib.sh
+. "$(dirname "$0")/lib.sh"
+systemd_lib_init "debootstrap, systemd-nspawn"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (debootstrap, systemd-nspawn)"
-	exit 77
-fi
-
-t_start=$SECONDS
-say() { printf '[%3ds] %s\n' $((SECONDS - t_start)) "$*"; }
-
-# ------------------------------------------------------------------------------------------
-# Cleanup: every path below is removed, the container stopped, on any exit.
-work=
-nspawn_pid=
-cpid=
-chroot_proc=
-fails=0
-
-stop_container() {
-	[ -n "$nspawn_pid" ] || return 0
-	if kill -0 "$nspawn_pid" 2>/dev/null; then
-		# SIGTERM asks nspawn for an orderly shutdown of a booted container.
-		kill -TERM "$nspawn_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
-			kill -0 "$nspawn_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
-	# Killing the init of the PID namespace kills everything in it.
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null || true
-	kill -KILL "$nspawn_pid" 2>/dev/null || true
-	wait "$nspawn_pid" 2>/dev/null || true
-	nspawn_pid=
-}
-
-cleanup() {
-	local rc=$?
-	set +e
-	stop_container
-	[ -n "$chroot_proc" ] && umount -l "$chroot_proc" 2>/dev/null
-	if [ -n "$work" ] && [ -d "$work" ]; then
-		# Nothing may stay mounted under what we delete.
-		grep -F " $work/" /proc/self/mounts | awk '{print $2}' | sort -r |
-			while read -r m; do umount -l "$m"; done
-		rm -rf --one-file-system "$work"
-	fi
-	rm -rf --one-file-system "$cache"/root-*.tmp 2>/dev/null
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
-
-# ------------------------------------------------------------------------------------------
-# Host packages
-need=()
-for p in debootstrap systemd-container; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	say "installing ${need[*]} on the host"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-# The Debian mirror this machine uses for $suite, from its apt sources (one-line .list and
-# deb822 .sources files alike).
-mirror_from_sources() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		# deb [options] URI SUITE COMPONENTS...
-		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-			awk -v s="$suite" '$1 == "deb" && $3 == s { print $2; exit }'
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		# Stanzas separated by blank lines; Types, URIs, Suites, Enabled fields.
-		awk -v s="$suite" '
-			function flush() {
-				if (types ~ /(^| )deb( |$)/ && enabled != "no" && (" " suites " ") ~ (" " s " ") && uri != "")
-					{ print uri; found = 1; exit }
-				types = suites = uri = enabled = ""
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			/^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
-			/^URIs:/ { sub(/^URIs:[ \t]*/, ""); split($0, u, /[ \t]+/); uri = u[1] }
-			/^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
-			/^Enabled:/ { sub(/^Enabled:[ \t]*/, ""); enabled = tolower($0) }
-			END { if (!found) flush() }' "$f"
-	done
-}
-mirror=$(mirror_from_sources | head -n 1)
-if [ -z "$mirror" ]; then
-	echo "FAIL: no '$suite' mirror in /etc/apt/sources.list or sources.list.d" >&2
-	exit 1
-fi
+host_packages debootstrap systemd-container
+find_mirror
 
 # ------------------------------------------------------------------------------------------
 # The cached root: debootstrap, then the packages by chroot + apt-get.
-mkdir -p "$cache"
-key=$(printf '%s\n' "$suite" "${pkgs[@]}" | sha256sum | cut -c1-16)
-base=$cache/root-$key
-exec 9>"$cache/lock"
-flock 9
+cache_lock
 if [ ! -x "$base/usr/lib/systemd/systemd" ]; then
 	say "building the $suite root from $mirror (cached as $base)"
 	tmp=$base.tmp
@@ -130,28 +29,9 @@ if [ ! -x "$base/usr/lib/systemd/systemd" ]; then
 		tail -n 30 "$cache/debootstrap.log" >&2
 		exit 1
 	}
-	mount -t proc proc "$tmp/proc"
-	chroot_proc=$tmp/proc
-	# No service starts from maintainer scripts in a chroot.
-	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
-	chmod 755 "$tmp/usr/sbin/policy-rc.d"
-	{
-		chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
-	} >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; exit 1; }
-	chroot "$tmp" apt-get clean
-	rm -f "$tmp/usr/sbin/policy-rc.d"
-	umount "$tmp/proc"
-	chroot_proc=
-	# A container's console needs no getty; machine-id is made at first boot.
-	rm -f "$tmp/etc/machine-id"
-	: >"$tmp/etc/machine-id"
-	rm -rf --one-file-system "$base"
-	mv "$tmp" "$base"
+	finish_base_root "$tmp"
 fi
-flock -u 9
-exec 9>&-
+cache_unlock
 
 # ------------------------------------------------------------------------------------------
 # Build for /usr, install into a fresh copy of the root.
@@ -190,91 +70,19 @@ policies = (
 	{ name = "ptp"; group = "224.0.1.130"; interfaces = [ "lab1" ]; port = 319; action = "log";
 	  log = { target = "journal"; }; }
 );'
-# No login prompt on the container's console.
-ln -sf /dev/null "$root/etc/systemd/system/console-getty.service"
 
 # ------------------------------------------------------------------------------------------
 # Boot
-say "booting the container"
-systemd-nspawn --register=no --keep-unit --private-network -D "$root" -b \
-	</dev/null >"$work/console.log" 2>&1 &
-nspawn_pid=$!
-for _ in $(seq 1 200); do
-	for c in $(ps -o pid= --ppid "$nspawn_pid" 2>/dev/null); do
-		if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ]; then
-			cpid=$c
-		fi
-	done
-	[ -n "$cpid" ] && break
-	kill -0 "$nspawn_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$cpid" ]; then
-	echo "FAIL: the container's systemd did not start" >&2
-	tail -n 30 "$work/console.log" >&2
-	exit 1
-fi
-
-ct() { nsenter -t "$cpid" -a "$@"; }
-
-state=
-for _ in $(seq 1 600); do
-	state=$(ct systemctl is-system-running 2>/dev/null) || true
-	case "$state" in running|degraded) break ;; esac
-	sleep 0.1
-done
-say "system state: $state"
-case "$state" in
-running|degraded) ;;
-*)
-	echo "FAIL: the container did not finish booting (state '$state')" >&2
-	tail -n 30 "$work/console.log" >&2
-	exit 1
-	;;
-esac
+boot_container "$root"
 [ "$state" = running ] || ct systemctl --failed --no-legend || true
 
 # ------------------------------------------------------------------------------------------
 # Checks
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-	else
-		echo "not ok - $what"
-		fails=$((fails + 1))
-	fi
-}
-
-# Waits up to $1 tenths of a second for a command to succeed.
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-igmp() { ct cat /proc/net/igmp; }
-# /proc/net/igmp: "IDX DEV ..." lines, then one line per group (hex, network byte order).
-has_group() { # DEV HEX
-	igmp | awk -v d="$1" -v g="$2" '/^[0-9]/ { dev = $2 } $1 == g && dev == d { f = 1 } END { exit !f }'
-}
 # Groups of the lab config (lab_conf above) on the interfaces made below.
 lab_groups() {
 	has_group lab0 010101EF && has_group vlan100 010101EF && has_group lab1 010101E8 &&
 		has_group lab0 090909EF && has_group lab1 090909EF && has_group lab2 090909EF
 }
-# No group of ours anywhere (the kernel's 224.0.0.1 stays).
-no_groups() {
-	local t
-	t=$(igmp) && grep -q lab0 <<<"$t" && ! awk '/^[ \t]/ { print $1 }' <<<"$t" | grep -qv '0000E0$'
-}
-main_pid() { ct systemctl show -P MainPID ipv4optd; }
-is_active() { [ "$(ct systemctl is-active "$1")" = active ]; }
 
 # The interfaces of the lab config: lab0, lab1, lab2, vlan1* (peers named out of lab*).
 for pair in lab0:peer0 lab1:peer1 lab2:peer2 vlan100:peerv; do
@@ -470,11 +278,4 @@ check "ipv4ctl reload as nobody: still refused (exit 1, 'permission denied')" \
 check "systemctl stop ipv4optd: succeeds" ct systemctl stop ipv4optd
 check "no group of ours is left" no_groups
 
-say "done"
-if [ "$fails" -ne 0 ]; then
-	echo "=== journal of ipv4optd"
-	ct journalctl -u ipv4optd -u ipv4optd.socket --no-pager | tail -n 60
-	echo "FAIL: $fails check(s) failed"
-	exit 1
-fi
-echo "PASS: ipv4optd under systemd ($((SECONDS - t_start)) s)"
+finish "ipv4optd under systemd"
