@@ -199,10 +199,13 @@ static int write_counted(int fd, const uint8_t *b, size_t n, size_t *done)
  * would be read at a wrong offset. Cut the file back to where this write began, the end of the
  * last whole record (O_APPEND: the write began done bytes before the end). If that fails too,
  * the file is closed; the flush timer (on_flush) opens it again about once a second, which
- * cuts the partial record (pcap_open_existing), and writes the kept records. */
+ * cuts the partial record (pcap_open_existing), and writes the kept records; the whole ones
+ * that reached the file stay there and leave the buffer, so none is written twice. */
 static void pcap_cut_back(struct capture *c, size_t done)
 {
 	struct log_ctx ctx = { .policy = c->policy };
+	struct pcap_record_header rh;
+	size_t whole = 0;
 	struct stat st;
 	int r = 0;
 
@@ -220,6 +223,14 @@ static void pcap_cut_back(struct capture *c, size_t done)
 		       "Policy %s: failed to cut %s back to its last whole record: %m; reopening",
 		       c->policy, c->conf.pcap_path);
 	c->fd = safe_close(c->fd);
+	while (whole + sizeof(rh) <= done) {
+		memcpy(&rh, c->buf + whole, sizeof(rh));
+		if (whole + sizeof(rh) + rh.incl_len > done)
+			break;
+		whole += sizeof(rh) + rh.incl_len;
+	}
+	memmove(c->buf, c->buf + whole, c->used - whole);
+	c->used -= whole;
 }
 
 int capture_flush(struct capture *c)

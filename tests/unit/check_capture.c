@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
@@ -21,6 +22,19 @@
 #include "macro.h"
 
 static char dir[] = "/tmp/check_capture.XXXXXX";
+
+/* ftruncate() of this program (capture.c's calls land here): fails once with EIO when set. */
+static bool ftruncate_fail;
+
+int ftruncate(int fd, off_t length)
+{
+	if (ftruncate_fail) {
+		ftruncate_fail = false;
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_ftruncate, fd, length);
+}
 
 static void setup(void)
 {
@@ -444,6 +458,71 @@ END_TEST
 
 /* A rename that fails (FILE.1 is a directory that is not empty) does not truncate FILE: the
  * records go on into it. */
+/* A short write (by the flush timer) whose cut-back fails too closes the file; the timer
+ * opens it again within seconds without a new datagram (the partial record is cut then) and
+ * writes the kept records: each one once, whole. */
+START_TEST(test_pcap_cut_back_fails)
+{
+	sd_event *e = NULL;
+	char path[256];
+	uint8_t payload[100] = { 0 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct rlimit rl;
+	struct capture *c;
+	struct stat st;
+	int lowered, ran, size;
+	uint64_t deadline;
+
+	snprintf(path, sizeof(path), "%s/f.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	c = pcap_new(e, path, 0);
+	ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(capture_flush(c), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = 24 + 144 + 2 * 144 + 50; /* two whole records and a part of a third */
+	lowered = setrlimit(RLIMIT_FSIZE, &rl);
+	ftruncate_fail = true;
+	/* the flush timer's write is the short one (no ck_assert while the limit holds) */
+	ran = sd_event_now(e, CLOCK_MONOTONIC, &deadline);
+	deadline += 10 * 1000 * 1000ULL;
+	while (ran >= 0 && ftruncate_fail) {
+		uint64_t now;
+
+		ran = sd_event_run(e, 100 * 1000);
+		if (ran >= 0 && sd_event_now(e, CLOCK_MONOTONIC, &now) >= 0 && now > deadline)
+			break;
+	}
+	size = stat(path, &st) < 0 ? -errno : (int)st.st_size;
+	rl.rlim_cur = rl.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(lowered, 0);
+	ck_assert_int_ge(ran, 0);
+	ck_assert(!ftruncate_fail);
+	ck_assert_int_eq(size, 24 + 3 * 144 + 50);
+
+	/* no datagram comes: the timer alone gets them out */
+	ck_assert_int_ge(sd_event_now(e, CLOCK_MONOTONIC, &deadline), 0);
+	deadline += 10 * 1000 * 1000ULL;
+	for (;;) {
+		uint64_t now;
+
+		ck_assert_int_ge(sd_event_run(e, 100 * 1000), 0);
+		ck_assert_int_eq(stat(path, &st), 0);
+		if (st.st_size == 24 + 6 * 144)
+			break;
+		ck_assert_int_ge(sd_event_now(e, CLOCK_MONOTONIC, &now), 0);
+		ck_assert_msg(now < deadline, "records not written: size %jd", (intmax_t)st.st_size);
+	}
+	ck_assert_int_eq(pcap_walk(path), 6);
+	capture_free(c);
+	ck_assert_int_eq(pcap_walk(path), 6);
+	sd_event_unref(e);
+}
+END_TEST
+
 START_TEST(test_pcap_rotation_rename_fails)
 {
 	sd_event *e = NULL;
@@ -518,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, test_pcap_misframed);
 	tcase_add_test(tc, test_pcap_many_records);
 	tcase_add_test(tc, test_pcap_short_write);
+	tcase_add_test(tc, test_pcap_cut_back_fails);
 	tcase_add_test(tc, test_pcap_rotation_rename_fails);
 	tcase_add_test(tc, test_journal_rate_limit);
 	tcase_add_test(tc, test_conf_equal);
