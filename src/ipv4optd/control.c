@@ -19,6 +19,7 @@
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "mkdir.h"
@@ -91,14 +92,6 @@ _printf_(3, 4) static int reply_error(struct reply *rp, int err, const char *fmt
 	va_end(ap);
 	errno = saved;
 	return -abs(err);
-}
-
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static const char *state_dir(const struct daemon *d)
@@ -528,7 +521,7 @@ static int cmd_status(struct control *ctl, struct json_object *args, struct repl
 			n_runtime++;
 	if (jadd_str(o, "version", PACKAGE_VERSION) < 0 || jadd_int(o, "pid", getpid()) < 0 ||
 	    jadd_u64(o, "uptime_seconds",
-		     (now_usec(CLOCK_MONOTONIC) - d->start_usec) / 1000000ULL) < 0 ||
+		     (clock_now_usec(CLOCK_MONOTONIC) - d->start_usec) / 1000000ULL) < 0 ||
 	    jadd_str(o, "config", d->opts.config_path) < 0 ||
 	    jadd_u64(o, "policies", d->config->n_policies) < 0 ||
 	    jadd_u64(o, "reloads", d->reloads) < 0 ||
@@ -707,7 +700,7 @@ static void client_set_deadline(struct client *c)
 	uint64_t now;
 
 	if (sd_event_now(sd_event_source_get_event(c->timer), CLOCK_MONOTONIC, &now) < 0)
-		now = now_usec(CLOCK_MONOTONIC);
+		now = clock_now_usec(CLOCK_MONOTONIC);
 	(void)sd_event_source_set_time(c->timer, now + CONTROL_REQUEST_TIMEOUT_USEC);
 }
 
@@ -1081,7 +1074,7 @@ static void accept_pause(struct control *ctl, int err)
 	}
 	ctl->accept_paused = true;
 	if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
-		now = now_usec(CLOCK_MONOTONIC);
+		now = clock_now_usec(CLOCK_MONOTONIC);
 	r = arm_resume(ctl, now);
 	if (r < 0)
 		log_warning_errno(r, "Control: no timer to resume accepting, waiting for a client "
@@ -1114,7 +1107,7 @@ static void accept_resume(struct control *ctl)
 		/* Still paused: the timer tries again. */
 		log_error_errno(r, "Control: cannot resume accepting, trying again in a second: %m");
 		if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
-			now = now_usec(CLOCK_MONOTONIC);
+			now = clock_now_usec(CLOCK_MONOTONIC);
 		(void)arm_resume(ctl, now);
 		return;
 	}
