@@ -1245,8 +1245,13 @@ bool policy_matches_interface(const struct policy *p, const char *ifname)
 
 	if (!ifname)
 		return false;
-	for (size_t i = 0; i < p->n_interfaces; i++)
-		if (fnmatch(p->interfaces[i], ifname, 0) == 0)
+	for (size_t i = 0; i < p->n_interfaces; i++) {
+		const char *e = p->interfaces[i];
+
+		/* A name without * ? [ is taken literally, as members.c takes it: fnmatch(3)
+		 * would read a backslash in it (legal in an interface name) as an escape. */
+		if (ifname_is_pattern(e) ? fnmatch(e, ifname, 0) == 0 : streq(e, ifname))
 			return true;
+	}
 	return false;
 }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "log.h"
 #include "macro.h"
@@ -567,11 +568,6 @@ static int want(struct members *m, const struct want *w)
 	return 0;
 }
 
-static bool is_pattern(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
 /* Marks the members of policy p: on every interface it names or whose name matches one of
  * its patterns; with only, on that name alone (only_link: the link of that name, if any). */
 static int want_policy(struct members *m, const struct policy *p, const char *only,
@@ -600,7 +596,7 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 	for (size_t i = 0; i < p->n_interfaces; i++) {
 		const char *e = p->interfaces[i];
 
-		if (!is_pattern(e)) {
+		if (!ifname_is_pattern(e)) {
 			if (only && !streq(only, e))
 				continue;
 			w.ifname = e;
