@@ -28,6 +28,30 @@ relay_lab() {
 		ip -n $LAB_ID-d link show out0 | grep -q LOWER_UP" || { echo "lab links not up"; exit 99; }
 }
 
+# relay_loop_lab: relay_lab, and rcv bridges r0 with r1, whose peer is in1 (10.80.3.1) in the
+# daemon's namespace: what the daemon sends out of out0 comes back on in1. The kernel drops
+# packets whose source is one of the host's addresses unless accept_local is set: with it set
+# (as some setups need), the daemon's own check is what stops the loop.
+relay_loop_lab() {
+	relay_lab
+	lab_veth d in1 rcv r1
+	lab_ip rcv link add br0 type bridge
+	lab_ip rcv link set r0 master br0
+	lab_ip rcv link set r1 master br0
+	lab_ip rcv addr del 10.80.2.2/24 dev r0
+	lab_ip rcv addr add 10.80.2.2/24 dev br0
+	lab_ip rcv link set br0 type bridge mcast_snooping 0
+	lab_ip rcv link set r1 up
+	lab_ip rcv link set br0 up
+	lab_ip d link set in1 up
+	lab_ip d addr add 10.80.3.1/24 dev in1
+	lab_exec d sysctl -qw net.ipv4.conf.in1.rp_filter=0 net.ipv4.conf.in1.accept_local=1 \
+		net.ipv4.conf.all.accept_local=1
+	lab_wait 5 bash -c "ip -n $LAB_ID-d link show in1 | grep -q LOWER_UP && \
+		ip -n $LAB_ID-rcv link show br0 | grep -q LOWER_UP" ||
+		{ echo "the loop lab's links did not come up"; exit 99; }
+}
+
 # recv_start NAME MCRECV-ARGS...: mcrecv in rcv, output in $LAB_TMP/NAME.out; waits until it
 # listens. Sets RECV_PID. Give it a count (-c) and a total deadline (-T) rather than an idle
 # timeout (-q): it ends as soon as all came, and a starved sender cannot end it early.

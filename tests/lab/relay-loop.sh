@@ -7,28 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/relay-lib.sh"
 
-relay_lab
-# rcv bridges r0 with r1, whose peer is in1 in the daemon's namespace: what the daemon sends
-# out of out0 comes back on in1.
-lab_veth d in1 rcv r1
-lab_ip rcv link add br0 type bridge
-lab_ip rcv link set r0 master br0
-lab_ip rcv link set r1 master br0
-lab_ip rcv addr del 10.80.2.2/24 dev r0
-lab_ip rcv addr add 10.80.2.2/24 dev br0
-lab_ip rcv link set br0 type bridge mcast_snooping 0
-for x in "rcv r1" "rcv br0" "d in1"; do
-	# shellcheck disable=SC2086
-	set -- $x
-	lab_ip "$1" link set "$2" up
-done
-lab_ip d addr add 10.80.3.1/24 dev in1
-# The kernel drops packets whose source is one of the host's addresses unless accept_local is
-# set: with it set (as some setups need), the daemon's own check is what stops the loop.
-lab_exec d sysctl -qw net.ipv4.conf.in1.rp_filter=0 net.ipv4.conf.in1.accept_local=1 \
-	net.ipv4.conf.all.accept_local=1
-lab_wait 5 bash -c "ip -n $LAB_ID-d link show in1 | grep -q LOWER_UP && \
-	ip -n $LAB_ID-rcv link show br0 | grep -q LOWER_UP"
+relay_loop_lab
 
 cat >"$LAB_TMP/conf" <<CONF
 policies = (

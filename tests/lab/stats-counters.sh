@@ -13,25 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/relay-lib.sh"
 
-relay_lab
-# As in relay-loop.sh: rcv bridges r0 with r1, whose peer is in1 in the daemon's namespace, so
-# what the daemon sends out of out0 comes back on in1, with accept_local so that the kernel
-# lets it in.
-lab_veth d in1 rcv r1
-lab_ip rcv link add br0 type bridge
-lab_ip rcv link set r0 master br0
-lab_ip rcv link set r1 master br0
-lab_ip rcv addr del 10.80.2.2/24 dev r0
-lab_ip rcv addr add 10.80.2.2/24 dev br0
-lab_ip rcv link set br0 type bridge mcast_snooping 0
-lab_ip rcv link set r1 up
-lab_ip rcv link set br0 up
-lab_ip d link set in1 up
-lab_ip d addr add 10.80.3.1/24 dev in1
-lab_exec d sysctl -qw net.ipv4.conf.in1.rp_filter=0 net.ipv4.conf.in1.accept_local=1 \
-	net.ipv4.conf.all.accept_local=1
-lab_wait 5 bash -c "ip -n $LAB_ID-d link show in1 | grep -q LOWER_UP && \
-	ip -n $LAB_ID-rcv link show br0 | grep -q LOWER_UP"
+# what the daemon sends out of out0 comes back on in1 (relay-lib.sh)
+relay_loop_lab
 
 # A small receive buffer (4096, the minimum; the kernel doubles it) holds a few datagrams:
 # enough for paced traffic, and full at once while the daemon is stopped.
