@@ -20,6 +20,7 @@
 #include "log.h"
 #include "macro.h"
 #include "ipv4optd/links.h"
+#include "nlmsg.h"
 
 struct seen {
 	unsigned n[_LINKS_EVENT_MAX];
@@ -40,20 +41,6 @@ static void on_event(struct links *l, enum links_event ev, const struct link *k,
 static unsigned seen_on(const struct seen *s, enum links_event ev, const char *name)
 {
 	return s->n[ev] > 0 && streq(s->last_name[ev], name) ? s->n[ev] : 0;
-}
-
-/* An RTM_NEWLINK / RTM_DELLINK for (index, name). */
-static size_t put_link(char *buf, uint16_t type, int index, const char *name)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
-
-	nlh->nlmsg_type = type;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return nlh->nlmsg_len;
 }
 
 /* An RTM_NEWADDR / RTM_DELADDR of addr/prefixlen on index. */

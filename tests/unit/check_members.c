@@ -15,6 +15,7 @@
 #include "ipv4optd/config.h"
 #include "ipv4optd/links.h"
 #include "ipv4optd/members.h"
+#include "nlmsg.h"
 
 static const char conf[] =
 	"policies = (\n"
@@ -26,15 +27,9 @@ static const char conf[] =
 static void link_msg(struct links *l, uint16_t type, int index, const char *name)
 {
 	char buf[256] = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
 
-	nlh->nlmsg_type = type;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	ck_assert_int_eq(links_handle_message(l, nlh), 0);
+	put_link(buf, type, index, name);
+	ck_assert_int_eq(links_handle_message(l, (struct nlmsghdr *)buf), 0);
 }
 
 /* qsort passes pointers to the elements */
