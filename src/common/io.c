@@ -5,20 +5,30 @@
 
 #include "io.h"
 
-int io_write_all(int fd, const void *b, size_t n)
+int io_write_counted(int fd, const void *b, size_t n, size_t *ret_done)
 {
 	const uint8_t *p = b;
+	size_t done = 0;
+	int r = 0;
 
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
+	while (done < n) {
+		ssize_t k = write(fd, p + done, n - done);
 
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			r = -errno;
+			break;
 		}
-		p += k;
-		n -= (size_t)k;
+		done += (size_t)k;
 	}
-	return 0;
+	*ret_done = done;
+	return r;
+}
+
+int io_write_all(int fd, const void *b, size_t n)
+{
+	size_t done;
+
+	return io_write_counted(fd, b, n, &done);
 }

@@ -9,4 +9,8 @@
  * Returns 0 or a negative errno. */
 int io_write_all(int fd, const void *b, size_t n);
 
+/* io_write_all(), and *ret_done says how many bytes reached the file, also on failure (a
+ * writer that must cut back a partial record needs it). */
+int io_write_counted(int fd, const void *b, size_t n, size_t *ret_done);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "ipv4opt.h"
+#include "io.h"
 #include "log.h"
 #include "macro.h"
 
@@ -178,23 +179,6 @@ static const struct pcap_file_header pcap_header = {
 
 static void arm_flush(struct capture *c);
 
-/* Like io_write_all(), but says in *done how much reached the file, also on failure. */
-static int write_counted(int fd, const uint8_t *b, size_t n, size_t *done)
-{
-	*done = 0;
-	while (*done < n) {
-		ssize_t k = write(fd, b + *done, n - *done);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		*done += (size_t)k;
-	}
-	return 0;
-}
-
 /* After a short write (ENOSPC, EFBIG, EIO), the file ends inside a record: every later one
  * would be read at a wrong offset. Cut the file back to where this write began, the end of the
  * last whole record (O_APPEND: the write began done bytes before the end). If that fails too,
@@ -241,7 +225,7 @@ int capture_flush(struct capture *c)
 
 	if (!c || c->fd < 0 || c->used == 0)
 		return 0;
-	r = write_counted(c->fd, c->buf, c->used, &done);
+	r = io_write_counted(c->fd, c->buf, c->used, &done);
 	if (r < 0) {
 		/* The buffered records are kept (memory stays bounded: the buffer is full at
 		 * most, and then new records are counted as lost) and written again within a
@@ -367,7 +351,7 @@ static int pcap_open(struct capture *c)
 		/* The header goes out at once: a reader can open the file before the first
 		 * record. An empty file is left behind if it does not fit. */
 		what = "write";
-		r = write_counted(fd, (const uint8_t *)&pcap_header, sizeof(pcap_header), &done);
+		r = io_write_counted(fd, &pcap_header, sizeof(pcap_header), &done);
 		if (r < 0) {
 			if (done > 0 && ftruncate(fd, 0) < 0) {
 				/* Best effort: the partial header left behind is a prefix of
