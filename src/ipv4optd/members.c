@@ -617,11 +617,13 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 	return 0;
 }
 
-/* With only: the members on that name (their bucket's chain, filtered), else all of them. */
+/* With only: the members on that name (their bucket's chain, filtered), else all of them.
+ * (The filter ends in "else", so that an else after the loop's body cannot bind to it.) */
 #define FOREACH_MEMBER_ON(mb, m, only)                                                     \
 	for (mb = (only) ? ifname_first(m, only) : (m)->head; mb;                           \
 	     mb = (only) ? mb->inext : mb->next)                                            \
-		if (!(only) || streq(mb->ifname, only))
+		if ((only) && !streq(mb->ifname, only)) {                                  \
+		} else
 
 int members_reconcile(struct members *m, const struct config *c, const char *only)
 {
