@@ -92,6 +92,7 @@ struct rpolicy {
 
 	/* counters */
 	uint64_t packets_in, bytes_in, packets_out, bytes_out;
+	uint64_t max_datagram;         /* the largest payload received, bytes */
 	uint64_t drops[_RELAY_DROP_MAX];
 	struct sockaddr_in last_source;
 	uint64_t last_realtime;        /* CLOCK_REALTIME usec of the last datagram; 0: none */
@@ -796,6 +797,8 @@ static void handle(struct relay *r, struct rsock *rs, struct ipv4opt_message *m,
 	rp->drops[RELAY_DROP_RXQ_OVERFLOW] += ovfl;
 	rp->packets_in++;
 	rp->bytes_in += m->n;
+	if (m->n > rp->max_datagram)
+		rp->max_datagram = m->n;
 	rp->last_source = m->addr;
 	rp->last_realtime = now_rt;
 	rp->last_mono = now_mono;
@@ -1363,6 +1366,7 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 	}
 	k = add_u64(obj, "packets_received", rp->packets_in);
 	k |= add_u64(obj, "bytes_received", rp->bytes_in);
+	k |= add_u64(obj, "max_datagram_bytes", rp->max_datagram);
 	/* relay: datagrams the kernel took to send; log: records written */
 	k |= add_u64(obj, "packets_sent", rp->packets_out);
 	k |= add_u64(obj, "bytes_sent", rp->bytes_out);
