@@ -8,13 +8,33 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <systemd/sd-event.h>
+
+#include "clock.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "clock.h"
+#include "links.h"
 #include "log.h"
 #include "macro.h"
+#include "members.h"
 #include "notify.h"
+#include "relay.h"
 #include "state.h"
+
+struct daemon {
+	sd_event *event;
+	struct daemon_options opts;
+	struct config *config;
+	struct links *links;
+	struct members *members;
+	struct relay *relay;        /* data path of relay and log policies */
+	struct control *control;    /* the control socket (ipv4ctl) */
+	uint64_t start_usec;        /* CLOCK_MONOTONIC */
+	uint64_t reloads;
+	uint64_t reload_failures;
+	bool stopping;
+};
 
 /* Logs every "file:line: message" line of a config error text. */
 static void log_config_errors(int level, const char *errors)
@@ -85,10 +105,21 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 	daemon_update_status(d);
 }
 
+/* The control block of the config in force, as the control socket takes it. */
+static struct control_settings daemon_control_settings(const struct daemon *d)
+{
+	return (struct control_settings){
+		.path = d->config->control.path,
+		.path_override = d->opts.control_path,
+		.group = d->config->control.group,
+		.mode = d->config->control.mode,
+	};
+}
+
 /* After members_runtime_drop_foreign_ports() removed runtime joins: the state file says so. */
 static void daemon_record_dropped(struct daemon *d)
 {
-	const char *dir = d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+	const char *dir = daemon_get_state_dir(d);
 	int r = state_save(dir, d->members);
 
 	if (r < 0)
@@ -124,7 +155,8 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	r = members_reconcile(d->members, d->config, NULL);
 	if (dropped > 0)
 		daemon_record_dropped(d);
-	control_config_changed(d->control, old); /* applies and logs what it can */
+	struct control_settings cs = daemon_control_settings(d);
+	control_settings_changed(d->control, &cs); /* applies and logs what it can */
 	config_free(old); /* members hold copies, not pointers into it */
 	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
 	 * give them back (10,000 policies: 16.8 MiB RSS before, 8.3 MiB after). */
@@ -219,7 +251,8 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	relay_set_members(d->relay, d->members);
 
 	/* Before any join: a second daemon on the same socket must not get that far. */
-	r = control_new(d, &d->control);
+	struct control_settings cs = daemon_control_settings(d);
+	r = control_new(d->event, &cs, opts->dispatcher, d, &d->control);
 	if (r < 0)
 		return r; /* logged */
 
@@ -241,8 +274,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		log_error_errno(r, "Initial reconcile incomplete: %m");
 
 	/* Runtime joins of ipv4ctl, after the config's: a bad state file cannot spoil those. */
-	if (state_load(d->opts.state_dir ? d->opts.state_dir : d->config->state_dir,
-		       d->members) > 0) {
+	if (state_load(daemon_get_state_dir(d), d->members) > 0) {
 		size_t dropped = members_runtime_drop_foreign_ports(d->members, d->config);
 
 		members_set_log_level(d->members, LOG_DEBUG);
@@ -295,4 +327,54 @@ struct daemon *daemon_free(struct daemon *d)
 void daemon_freep(struct daemon **d)
 {
 	daemon_free(*d);
+}
+
+const struct config *daemon_get_config(const struct daemon *d)
+{
+	return d->config;
+}
+
+struct members *daemon_get_members(const struct daemon *d)
+{
+	return d->members;
+}
+
+struct relay *daemon_get_relay(const struct daemon *d)
+{
+	return d->relay;
+}
+
+const struct links *daemon_get_links(const struct daemon *d)
+{
+	return d->links;
+}
+
+const struct control *daemon_get_control(const struct daemon *d)
+{
+	return d->control;
+}
+
+const char *daemon_get_config_path(const struct daemon *d)
+{
+	return d->opts.config_path;
+}
+
+const char *daemon_get_state_dir(const struct daemon *d)
+{
+	return d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+}
+
+uint64_t daemon_get_uptime_usec(const struct daemon *d)
+{
+	return clock_now_usec(CLOCK_MONOTONIC) - d->start_usec;
+}
+
+uint64_t daemon_get_reloads(const struct daemon *d)
+{
+	return d->reloads;
+}
+
+uint64_t daemon_get_reload_failures(const struct daemon *d)
+{
+	return d->reload_failures;
 }
