@@ -255,12 +255,14 @@ void output_stats_data_path(struct json_object *data, FILE *f)
 	if (!json_object_object_get_ex(data, "data_path", &dp) ||
 	    !json_object_is_type(dp, json_type_object))
 		return;
-	fprintf(f, "data path: %" PRIu64 " sockets, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
-		PRIu64 " rxq overflow, %" PRIu64 " receive errors\n",
-		data_path_counter(dp, "data_sockets"), data_path_counter(dp, "unmatched_packets"),
+	uint64_t sockets = data_path_counter(dp, "data_sockets");
+	uint64_t errors = data_path_counter(dp, "receive_errors");
+
+	fprintf(f, "data path: %" PRIu64 " socket%s, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
+		PRIu64 " rxq overflow, %" PRIu64 " receive error%s\n", sockets,
+		sockets == 1 ? "" : "s", data_path_counter(dp, "unmatched_packets"),
 		data_path_counter(dp, "loop_packets"),
-		data_path_counter(dp, "rxq_overflow_packets"),
-		data_path_counter(dp, "receive_errors"));
+		data_path_counter(dp, "rxq_overflow_packets"), errors, errors == 1 ? "" : "s");
 }
 
 int output_prometheus(struct json_object *data, FILE *f)
