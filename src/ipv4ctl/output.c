@@ -109,7 +109,7 @@ static bool ends_with(const char *s, const char *suffix)
 static bool is_gauge(const char *key)
 {
 	return ends_with(key, "_per_second") || ends_with(key, "_seconds") ||
-	       streq(key, "data_sockets");
+	       streq(key, "data_sockets") || streq(key, "max_datagram_bytes");
 }
 
 /* String members that are labels: stable per policy. Others (last_source, egress) would
@@ -330,4 +330,51 @@ int output_prometheus(struct json_object *data, FILE *f)
 		}
 	}
 	return 0;
+}
+
+static const char *dstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int output_diagnose(struct json_object *data, FILE *f)
+{
+	struct json_object *a;
+	size_t n, errors = 0, warnings = 0;
+
+	if (!json_object_object_get_ex(data, "findings", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return -EBADMSG;
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(a, i);
+		const char *sev = dstr(x, "severity") ?: "?", *ifname = dstr(x, "interface");
+		const char *policy = dstr(x, "policy");
+
+		errors += streq(sev, "error");
+		warnings += streq(sev, "warning");
+		if (!f)
+			continue;
+		fprintf(f, "%s: %s", sev, dstr(x, "code") ?: "?");
+		if (policy)
+			fprintf(f, ", policy %s", policy);
+		if (ifname)
+			fprintf(f, ", %s", ifname);
+		fprintf(f, ": %s\n", dstr(x, "message") ?: "");
+		if (dstr(x, "hint") && *dstr(x, "hint"))
+			fprintf(f, "  fix: %s\n", dstr(x, "hint"));
+	}
+	if (f) {
+		if (n == 0)
+			fprintf(f, "no findings\n");
+		else
+			fprintf(f, "%zu error%s, %zu warning%s, %zu other\n", errors,
+				errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+				n - errors - warnings);
+	}
+	return errors > 0;
 }
