@@ -1022,8 +1022,7 @@ void control_settings_changed(struct control *ctl, const struct control_settings
 	}
 	/* A socket we made cannot move while clients use it: said at every reload until the
 	 * restart that applies it. */
-	if (!ctl->activated && !ctl->path_override &&
-	    !streq(s->path, ctl->path))
+	if (!ctl->activated && !ctl->path_override && !streq(s->path, ctl->path))
 		note(notes, "control.path changed from %s to %s: needs a restart (systemctl "
 		     "restart ipv4optd); the socket stays at %s until then", ctl->path,
 		     s->path, ctl->path);
