@@ -701,6 +701,40 @@ static bool policy_name_is_valid(const char *s)
 	return true;
 }
 
+/* "runtime": the policy of the joins made with ipv4ctl join (members.c), in show and stats. A
+ * policy of that name could not be told from them. */
+static bool policy_name_is_reserved(const char *s)
+{
+	return strcasecmp(s, "runtime") == 0;
+}
+
+/* An interface listed twice in one policy: refused as a source listed twice is (the second
+ * would be a second join of the same group on the same interface). Patterns too, by their
+ * text: "eth*" twice is a slip; "eth*" and "eth0" are not refused (different texts). */
+static void check_interfaces_unique(struct parser *p, const config_setting_t *s,
+				    struct scope *sc)
+{
+	int n = config_setting_length(s);
+
+	for (int i = 1; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str = config_setting_get_string(e);
+
+		if (!str)
+			continue;
+		for (int j = 0; j < i; j++) {
+			const char *prev = config_setting_get_string(
+				config_setting_get_elem(s, (unsigned)j));
+
+			if (prev && streq(prev, str)) {
+				perr(p, e, "key 'interfaces' %s: \"%s\" is listed twice",
+				     scope_str(sc), str);
+				break;
+			}
+		}
+	}
+}
+
 static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			 struct policy *pol)
 {
@@ -734,6 +768,9 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 		if (!policy_name_is_valid(str))
 			perr(p, s, "key 'name' in policy #%d: \"%s\" is not a valid name (1-%d "
 			     "characters of A-Z a-z 0-9 . _ -)", index + 1, str, POLICY_NAME_MAX);
+		else if (policy_name_is_reserved(str))
+			perr(p, s, "key 'name' in policy #%d: \"%s\" is reserved: ipv4ctl show and "
+			     "stats name the runtime joins so", index + 1, str);
 		else {
 			snprintf(label, sizeof(label), "'%s'", str);
 			pol->name = dup_or_oom(p, str);
@@ -768,8 +805,10 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 	s = config_setting_get_member(g, "interfaces");
 	if (!s)
 		perr(p, g, "missing key 'interfaces' %s", scope_str(&sc));
-	else
+	else {
 		parse_interfaces(p, s, &sc, pol);
+		check_interfaces_unique(p, s, &sc);
+	}
 
 	s = config_setting_get_member(g, "port");
 	if (s && get_integer_range(p, s, "port", &sc, 1, 65535, &v))
@@ -1128,6 +1167,133 @@ static int parser_finish(struct parser *p, char **ret_errors)
 	return 0;
 }
 
+/* Line n (from 1) of text or stream, without its newline, in buf; false when there is none. */
+static bool syntax_line(const char *text, FILE *stream, int n, char *buf, size_t size)
+{
+	_cleanup_fclose_ FILE *mem = NULL;
+	FILE *f = stream;
+
+	if (text) {
+		mem = fmemopen((void *)text, strlen(text), "r");
+		f = mem;
+	} else if (f)
+		rewind(f);
+	if (!f || n < 1)
+		return false;
+	for (int i = 1; fgets(buf, (int)size, f); i++) {
+		bool whole = strchr(buf, '\n');
+
+		if (i == n) {
+			buf[strcspn(buf, "\n")] = '\0';
+			return true;
+		}
+		/* the rest of a line longer than buf */
+		while (!whole && fgets(buf, (int)size, f))
+			whole = strchr(buf, '\n');
+	}
+	return false;
+}
+
+/* What libconfig's "syntax error" most often means, from the line it names: a value that
+ * should have been a string (an address, an interface name, a duration with its unit), a
+ * comma after the last entry of a list, a string not closed. "" when none of these fits. */
+static char syntax_hint(const char *line, char prev, char *buf, size_t size)
+{
+	/* prev: the last character seen outside strings and white space, from the line before
+	 * at first (a list's last comma is often there, its ')' here) */
+	bool in_string = false;
+
+	buf[0] = '\0';
+	for (const char *c = line; *c; c++) {
+		if (in_string) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				in_string = false;
+			continue;
+		}
+		if (*c == '"') {
+			in_string = true;
+			prev = '"';
+			continue;
+		}
+		if (*c == '#' || (c[0] == '/' && c[1] == '/'))
+			break;
+		if (*c == ' ' || *c == '\t' || *c == '\r')
+			continue;
+		if (strchr("=:[(,", prev) && prev &&
+		    ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
+			size_t n = strspn(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789_.:*?-");
+			const char *after = c + n + strspn(c + n, " \t");
+			char word[64], head[64];
+			struct in_addr a;
+			bool digit = *c >= '0' && *c <= '9', letters = false;
+
+			/* a key (name = ...) after a ',' that ended the setting before it */
+			if (*after == '=' || (*after == ':' && prev == ','))
+				goto next;
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 63 ? n : 63), c);
+			snprintf(head, sizeof(head), "%.*s", (int)strcspn(word, ":"), word);
+			for (const char *w = word; *w; w++)
+				letters = letters || (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z');
+			if (addr_parse_in(head, &a) >= 0) {
+				snprintf(buf, size, "addresses are strings: \"%s\"", word);
+				return prev;
+			}
+			if (digit && letters) {
+				snprintf(buf, size, "a value with a unit is a string: \"%s\"", word);
+				return prev;
+			}
+			if (!digit && strcasecmp(word, "true") != 0 &&
+			    strcasecmp(word, "false") != 0) {
+				snprintf(buf, size, "names are strings: \"%s\"", word);
+				return prev;
+			}
+		next:
+			c += n - 1;
+			prev = c[0];
+			continue;
+		}
+		if ((*c == ')' || *c == ']') && prev == ',') {
+			snprintf(buf, size, "no comma after the last entry of a list");
+			return prev;
+		}
+		prev = *c;
+	}
+	if (in_string)
+		snprintf(buf, size, "a string is not closed: a '\"' is missing on this line");
+	return prev;
+}
+
+/* libconfig's own words for a syntax error, with a hint when the line shows the slip. */
+static void syntax_error(struct parser *p, config_t *cfg, const char *text, FILE *stream)
+{
+	const char *file = config_error_file(cfg);
+	_cleanup_fclose_ FILE *inc = NULL;
+	char line[1024], hint[160] = "", withhint[256];
+	int n = config_error_line(cfg);
+	char prev = '\0';
+
+	/* an @include names its own file */
+	if (file) {
+		inc = fopen(file, "re");
+		text = NULL;
+		stream = inc;
+	}
+	if (n > 1 && syntax_line(text, stream, n - 1, line, sizeof(line)))
+		prev = syntax_hint(line, '\0', hint, sizeof(hint));
+	hint[0] = '\0'; /* the line before only gives its last character */
+	if (syntax_line(text, stream, n, line, sizeof(line)))
+		syntax_hint(line, prev, hint, sizeof(hint));
+	snprintf(withhint, sizeof(withhint), hint[0] ? "%s (%s)" : "%s", config_error_text(cfg),
+		 hint);
+	if (file)
+		fprintf(p->out, "%s:%d: %s\n", file, n, withhint);
+	else
+		parser_error(p, n, "%s", withhint);
+}
+
 /* Reads text or stream (exactly one is non-NULL) under the name shown in messages. */
 static int config_parse(const char *text, FILE *stream, const char *name, struct config **ret,
 			char **ret_errors)
@@ -1153,14 +1319,7 @@ static int config_parse(const char *text, FILE *stream, const char *name, struct
 	cfg = &storage;
 	ok = text ? config_read_string(cfg, text) : config_read(cfg, stream);
 	if (!ok) {
-		const char *file = config_error_file(cfg);
-
-		/* an @include names its own file; a syntax error is libconfig's own words */
-		if (file)
-			fprintf(p.out, "%s:%d: %s\n", file, config_error_line(cfg),
-				config_error_text(cfg));
-		else
-			parser_error(&p, config_error_line(cfg), "%s", config_error_text(cfg));
+		syntax_error(&p, cfg, text, stream);
 		r = parser_finish(&p, ret_errors);
 		return r < 0 ? r : -EINVAL;
 	}

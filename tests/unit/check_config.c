@@ -768,6 +768,48 @@ START_TEST(test_error_value_with_newline)
 }
 END_TEST
 
+/* What an operator gets wrong (issue 16, item 7): a policy named as ipv4ctl names the runtime
+ * joins, an interface listed twice, and the slips behind libconfig's bare "syntax error". */
+START_TEST(test_operator_slips)
+{
+	ck_bad("policies = (\n" JOIN("x") ",\n" JOIN("runtime") "\n);\n", 3,
+	       "key 'name' in policy #2", "\"runtime\" is reserved");
+	ck_bad("policies = (\n" JOIN("Runtime") "\n);\n", 2, "key 'name'", "is reserved");
+	config_free(parse_good("policies = (\n" JOIN("runtime-tv") "\n);\n"));
+
+	ck_bad_policy("group = \"239.1.1.1\"; action = \"join\";\ninterfaces = [ \"eth0\", \"eth1\",\n"
+		      "\"eth0\" ];", 4, "key 'interfaces' in policy 'p'", "\"eth0\" is listed twice");
+	ck_bad_policy("group = \"239.1.1.1\"; action = \"join\"; interfaces = [ \"e*\", \"e*\" ];", 2,
+		      "key 'interfaces'", "\"e*\" is listed twice");
+	{
+		/* a pattern and a name it matches are two texts: not refused */
+		_cleanup_(config_freep) struct config *c = parse_good(
+			"policies = ( { name = \"p\"; group = \"239.1.1.1\"; action = \"join\"; "
+			"interfaces = [ \"eth*\", \"eth0\" ]; } );");
+		ck_assert_uint_eq(c->policies[0].n_interfaces, 2);
+	}
+
+	ck_bad_policy("group = 239.1.1.1; interfaces = [ \"eth0\" ]; action = \"join\";", 2,
+		      "syntax error", "addresses are strings: \"239.1.1.1\"");
+	ck_bad_policy(BASE "action = \"relay\";\nrelay = { to = 239.2.2.2:5000; };", 3,
+		      "syntax error", "addresses are strings: \"239.2.2.2:5000\"");
+	ck_bad_policy(BASE "action = \"join\"; sources = [ 10.1.1.1 ];", 2, "syntax error",
+		      "addresses are strings: \"10.1.1.1\"");
+	ck_bad_policy("group = \"239.1.1.1\"; interfaces = [ eth0 ]; action = \"join\";", 2,
+		      "syntax error", "names are strings: \"eth0\"");
+	ck_bad_policy(BASE "action = join;", 2, "syntax error", "names are strings: \"join\"");
+	ck_bad_policy(BASE "action = \"join\"; stall_timeout = 5s;", 2, "syntax error",
+		      "a value with a unit is a string: \"5s\"");
+	ck_bad("policies = (\n" JOIN("a") ",\n);\n", 3, "syntax error",
+	       "no comma after the last entry of a list");
+	ck_bad_policy("group = \"239.1.1.1; interfaces = [ \"eth0\" ]; action = \"join\";", 2,
+		      "syntax error", "a string is not closed");
+	/* keys after a ',' (libconfig takes it for ';') are not values */
+	ck_bad_policy("group = \"239.1.1.1\", interfaces = [ \"eth0\" ], action = \"join\";\n"
+		      "port = ;", 3, "syntax error", NULL);
+}
+END_TEST
+
 START_TEST(test_enum_tables)
 {
 	for (int i = 0; i < _POLICY_ACTION_MAX; i++) {
@@ -945,6 +987,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(misc, test_enum_tables);
 	tcase_add_test(misc, test_matches_interface);
+	tcase_add_test(misc, test_operator_slips);
 	suite_add_tcase(s, misc);
 	return s;
 }
