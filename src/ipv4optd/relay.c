@@ -314,7 +314,7 @@ static void rpolicy_log_drop(struct relay *r, struct rpolicy *rp, int err, const
 /* ------------------------------------------------------------------------------------------ */
 /* Sending                                                                                     */
 
-static bool relay_conf_equal(const struct relay_conf *a, const struct relay_conf *b)
+static bool relay_conf_equal(const struct relay_output *a, const struct relay_output *b)
 {
 	return a->to.sin_addr.s_addr == b->to.sin_addr.s_addr && a->to.sin_port == b->to.sin_port &&
 	       streq(a->interface, b->interface) && a->has_dscp == b->has_dscp &&
@@ -335,7 +335,7 @@ static void send_close(struct relay *r, struct rpolicy *rp)
  * interface being deleted (still listed during its DEL event). Logs changes only. */
 static void send_egress(struct relay *r, struct rpolicy *rp, int gone_ifindex)
 {
-	const struct relay_conf *rc = &rp->conf->relay;
+	const struct relay_output *rc = &rp->conf->outputs[0];
 	bool mcast = is_multicast(rc->to.sin_addr.s_addr);
 	struct log_ctx ctx = { .policy = rp->name, .ifname = rc->interface };
 	char to[32];
@@ -405,7 +405,7 @@ static void send_egress(struct relay *r, struct rpolicy *rp, int gone_ifindex)
 static int send_open(struct relay *r, struct rpolicy *rp)
 {
 	static const struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	const struct relay_conf *rc = &rp->conf->relay;
+	const struct relay_output *rc = &rp->conf->outputs[0];
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sin);
 	_cleanup_close_ int fd = -1;
@@ -826,7 +826,7 @@ static void handle(struct relay *r, struct rsock *rs, struct ipv4opt_message *m,
 
 	switch (rp->conf->action) {
 	case POLICY_ACTION_RELAY: {
-		const struct relay_conf *rc = &rp->conf->relay;
+		const struct relay_output *rc = &rp->conf->outputs[0];
 		int rx_tos = (m->cm.flags & IPV4OPT_CM_TOS) ? m->cm.tos : 0;
 		struct ipv4opt_message *o;
 
@@ -1247,7 +1247,7 @@ static int rpolicy_update(struct relay *r, struct rpolicy *rp, const struct poli
 	bool same = old->action == p->action;
 
 	if (same && p->action == POLICY_ACTION_RELAY)
-		same = relay_conf_equal(&old->relay, &p->relay);
+		same = relay_conf_equal(&old->outputs[0], &p->outputs[0]);
 	if (same && p->action == POLICY_ACTION_LOG)
 		same = capture_conf_equal(&old->log, &p->log);
 	rp->conf = p;
@@ -1319,7 +1319,7 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 
 		if (rp->conf->action != POLICY_ACTION_RELAY || rp->send_fd < 0)
 			continue;
-		ifname = rp->conf->relay.interface;
+		ifname = rp->conf->outputs[0].interface;
 		/* Named egress: the events of that name. By route: address changes (the source
 		 * address), and anything while it cannot send (a route may have come). The
 		 * kernel re-routes a connected socket by itself when routes change. */
