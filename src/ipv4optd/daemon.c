@@ -166,7 +166,8 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	daemon_update_status(d);
 	if (r < 0)
 		return log_error_errno(r, "Reload applied with errors: %m");
-	log_info("Reloaded %s: %zu policies", d->opts.config_path, d->config->n_policies);
+	log_info("Reloaded %s: %zu %s", d->opts.config_path, d->config->n_policies,
+		 d->config->n_policies == 1 ? "policy" : "policies");
 	return 0;
 }
 
@@ -288,10 +289,11 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 
 	struct members_counts c;
 	members_get_counts(d->members, &c);
-	log_info("Started: %zu policies, %zu memberships joined, %zu waiting for an interface, "
-		 "%zu failed, on %zu sockets (igmp_max_memberships=%u, igmp_max_msf=%u)",
-		 d->config->n_policies, c.joined, c.waiting, c.failed, c.sockets,
-		 c.max_memberships, c.max_msf);
+	log_info("Started: %zu %s, %zu %s joined, %zu waiting for an interface, %zu failed, on "
+		 "%zu %s (igmp_max_memberships=%u, igmp_max_msf=%u)", d->config->n_policies,
+		 d->config->n_policies == 1 ? "policy" : "policies", c.joined,
+		 c.joined == 1 ? "membership" : "memberships", c.waiting, c.failed, c.sockets,
+		 c.sockets == 1 ? "socket" : "sockets", c.max_memberships, c.max_msf);
 	*ret = TAKE_PTR(d);
 	return 0;
 }

@@ -110,7 +110,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: invalid configuration\n", opts.config_path);
 			return 1;
 		}
-		printf("%s: configuration OK, %zu policies\n", opts.config_path, cfg->n_policies);
+		printf("%s: configuration OK, %zu %s\n", opts.config_path, cfg->n_policies,
+		       cfg->n_policies == 1 ? "policy" : "policies");
 		return 0;
 	}
 

@@ -80,6 +80,16 @@ check "--help names \$IPV4CTL_SOCKET" out_has "IPV4CTL_SOCKET" "$IPV4CTL" --help
 check "help of an unknown command: exit 2" exits 2 "$IPV4CTL" help frobnicate
 check "help needs no daemon" exits 0 "$IPV4CTL" -S "$LAB_TMP/none.sock" status --help
 
+# --- the docs name every command --help lists; the IPTV walk-through is a valid config
+MANWIDTH=200 man -l "$top_srcdir/doc/ipv4ctl.8" 2>/dev/null >"$LAB_TMP/man"
+for c in $("$IPV4CTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
+	check "README lists $c" grep -qE "^      $c( |\$)" "$top_srcdir/README"
+	check "ipv4ctl(8) describes $c" grep -qE "^       $c( |\$)" "$LAB_TMP/man"
+done
+check "ipv4ctl(8) documents \$IPV4CTL_SOCKET" grep -q "IPV4CTL_SOCKET" "$LAB_TMP/man"
+check "doc/examples/iptv-relay.conf is valid" \
+	"$IPV4OPTD" --test-config -f "$top_srcdir/doc/examples/iptv-relay.conf"
+
 # --- versions: both programs, -V and --version, the same as the daemon reports
 version=$(ctl -j status | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
 check "ipv4ctl -V: ipv4ctl VERSION" [ "$("$IPV4CTL" -V)" = "ipv4ctl $version" ]
