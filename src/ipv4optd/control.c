@@ -180,18 +180,19 @@ static int check_access(struct control *ctl, const struct client *c, enum ctl_co
 	if (peer_is_privileged(ctl, c->fd, &c->cred))
 		return 0;
 	if (!name)
-		return control_reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
-				   "state and is reserved to root and the daemon's user (uid %u; no "
-				   "control.group is configured); uid %u is neither", verb,
-				   (unsigned)ctl->uid, (unsigned)c->cred.uid);
+		return control_reply_error(rp, EACCES, "permission denied: '%s' changes the "
+					   "daemon's state and is reserved to root and the "
+					   "daemon's user (uid %u; no control.group is "
+					   "configured); uid %u is neither", verb,
+					   (unsigned)ctl->uid, (unsigned)c->cred.uid);
 	if (!ctl->group_resolved)
-		return control_reply_error(rp, EACCES, "permission denied: '%s' is reserved to root, the "
-				   "daemon's user (uid %u) and group '%s', which does not exist",
-				   verb, (unsigned)ctl->uid, name);
-	return control_reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's state and "
-			   "is reserved to root, the daemon's user (uid %u) and members of group "
-			   "'%s'; uid %u is none of them", verb, (unsigned)ctl->uid, name,
-			   (unsigned)c->cred.uid);
+		return control_reply_error(rp, EACCES, "permission denied: '%s' is reserved to "
+					   "root, the daemon's user (uid %u) and group '%s', which "
+					   "does not exist", verb, (unsigned)ctl->uid, name);
+	return control_reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
+				   "state and is reserved to root, the daemon's user (uid %u) and "
+				   "members of group '%s'; uid %u is none of them", verb,
+				   (unsigned)ctl->uid, name, (unsigned)c->cred.uid);
 }
 
 /* ------------------------------------------------------------------------------------------ */
