@@ -140,6 +140,46 @@ static void metric_name(const char *key, char *buf, size_t size)
 		snprintf(buf + strlen(buf), size - strlen(buf), "_total");
 }
 
+/* What a series means, for its HELP line; NULL for a key this table does not know (a newer
+ * daemon's), which gets a generic line. */
+static const char *metric_help(const char *key)
+{
+	static const char *const help[][2] = {
+		{ "packets_received", "Datagrams received for the policy" },
+		{ "bytes_received", "UDP payload bytes received for the policy" },
+		{ "max_datagram_bytes", "Largest datagram received for the policy, in bytes" },
+		{ "packets_sent", "Datagrams the kernel took to send (relay), or records written "
+				  "(log)" },
+		{ "bytes_sent", "Payload bytes the kernel took to send (relay), or written (log)" },
+		{ "dropped_packets", "Datagrams received but not relayed or logged, every reason "
+				     "(the sum of ipv4opt_drops_total)" },
+		{ "drops", "Datagrams received but not relayed or logged, by reason; "
+			   "reason=\"rate_limited\": journal records suppressed by log.rate_limit" },
+		{ "stalls", "Times no datagram came for stall_timeout: the group was left and "
+			    "joined again" },
+		{ "rejoins", "Leaves and joins again, by stall_timeout or rejoin_interval" },
+		{ "receive_packets_per_second", "Datagrams received per second, over the last one "
+						"to two seconds" },
+		{ "receive_bytes_per_second", "Payload bytes received per second, over the last "
+					      "one to two seconds" },
+		{ "last_packet_timestamp_seconds", "Unix time of the last datagram received; 0: "
+						   "none yet" },
+		{ "rotations", "Times the policy's pcap file was rotated at log.max_size" },
+		{ "unmatched_packets", "Datagrams on data sockets that no policy claimed (a "
+				       "unicast datagram to a policy's port, say)" },
+		{ "loop_packets", "The daemon's own relayed datagrams heard again, and dropped" },
+		{ "rxq_overflow_packets", "Datagrams the kernel dropped because a data socket's "
+					  "receive buffer was full (SO_RXQ_OVFL)" },
+		{ "receive_errors", "Failed reads of data sockets" },
+		{ "data_sockets", "Sockets of the data path (one per port received on)" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(help); i++)
+		if (streq(help[i][0], key))
+			return help[i][1];
+	return NULL;
+}
+
 /* A label value: backslash, double quote and newline escaped. */
 static void print_label_value(FILE *f, const char *s)
 {
@@ -228,8 +268,11 @@ static void print_data_path(struct json_object *data, FILE *f)
 		if (!is_number(v))
 			continue;
 		metric_name(key, name, sizeof(name));
-		fprintf(f, "# HELP %s ipv4optd %s \"%s\" of the data path\n", name,
-			gauge ? "gauge" : "counter", key);
+		if (metric_help(key))
+			fprintf(f, "# HELP %s %s\n", name, metric_help(key));
+		else
+			fprintf(f, "# HELP %s ipv4optd %s \"%s\" of the data path\n", name,
+				gauge ? "gauge" : "counter", key);
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		if (json_object_is_type(v, json_type_int))
 			fprintf(f, "%s %llu\n", name,
@@ -308,8 +351,11 @@ int output_prometheus(struct json_object *data, FILE *f)
 		bool gauge = is_gauge(keys[k]);
 
 		metric_name(keys[k], name, sizeof(name));
-		fprintf(f, "# HELP %s ipv4optd %s \"%s\" per policy\n", name,
-			gauge ? "gauge" : "counter", keys[k]);
+		if (metric_help(keys[k]))
+			fprintf(f, "# HELP %s %s, per policy\n", name, metric_help(keys[k]));
+		else
+			fprintf(f, "# HELP %s ipv4optd %s \"%s\" per policy\n", name,
+				gauge ? "gauge" : "counter", keys[k]);
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		json_object_object_foreach(policies, pname2, pol2) {
 			struct json_object *v;

@@ -81,7 +81,7 @@ check "help of an unknown command: exit 2" exits 2 "$IPV4CTL" help frobnicate
 check "help needs no daemon" exits 0 "$IPV4CTL" -S "$LAB_TMP/none.sock" status --help
 
 # --- the docs name every command --help lists; the IPTV walk-through is a valid config
-MANWIDTH=200 man -l "$top_srcdir/doc/ipv4ctl.8" 2>/dev/null >"$LAB_TMP/man"
+MANROFFOPT=-rHY=0 MANWIDTH=200 man -l "$top_srcdir/doc/ipv4ctl.8" 2>/dev/null >"$LAB_TMP/man"
 for c in $("$IPV4CTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
 	check "README lists $c" grep -qE "^      $c( |\$)" "$top_srcdir/README"
 	check "ipv4ctl(8) describes $c" grep -qE "^       $c( |\$)" "$LAB_TMP/man"
@@ -187,6 +187,16 @@ check "--prometheus with show: exit 2" exits 2 ctl show --prometheus
 check "--prometheus before stats: accepted" out_has "ipv4opt_build_info" ctl --prometheus stats
 check "unknown option: exit 2" exits 2 ctl status --frobnicate
 check "no command: exit 2" exits 2 ctl
+
+# --- Prometheus (item 6): every series has a HELP line that says what it means, and is named
+# in ipv4ctl(8) (by its name, or as ipv4opt_C_total by its counter C)
+ctl stats --prometheus >"$LAB_TMP/prom"
+check "--prometheus: HELP lines say what each series means" \
+	bash -c "! grep '^# HELP' '$LAB_TMP/prom' | grep -E 'ipv4optd (counter|gauge) \"'"
+for name in $(awk '/^# TYPE/ { print $3 }' "$LAB_TMP/prom"); do
+	key=${name#ipv4opt_}; key=${key%_total}
+	check "ipv4ctl(8) documents $name" grep -qE "$name|(^|[ (,])$key([ ),;:]|\$)" "$LAB_TMP/man"
+done
 
 # --- plurals (item 6), on a one-policy config
 cat >"$conf" <<CONF
