@@ -349,11 +349,15 @@ static int cmd_diagnose(struct daemon *d, struct json_object *args, struct contr
 		r = ctlproto_args_get_string(args, "policy", false, 64, &policy, &e);
 	if (r < 0)
 		return control_reply_error(rp, r, "%s", e);
-	r = diagnose_run(NULL, &in, policy, &report);
+	r = diagnose_run(daemon_get_diagnose(d), &in, policy, &report);
 	if (r == -ENOENT)
 		return control_reply_error(rp, r, "no policy named \"%s\"", policy);
 	if (r < 0)
 		return r;
+	/* what a full run finds is logged as the daemon's own runs are, once per change: a fix
+	 * that is no link event (a sysctl, a route) shows in the log at the next one of either */
+	if (!policy)
+		(void)diagnose_log_changes(daemon_get_diagnose(d), report);
 	return diagnose_report_to_json(report, &rp->data);
 }
 

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "diagnose.h"
 #include "links.h"
 #include "log.h"
 #include "macro.h"
@@ -30,6 +31,8 @@ struct daemon {
 	struct members *members;
 	struct relay *relay;        /* data path of relay and log policies */
 	struct control *control;    /* the control socket (ipv4ctl) */
+	struct diagnose *diagnose;  /* what the checks found and logged last */
+	sd_event_source *diagnose_soon; /* one run after the link events of a loop iteration */
 	uint64_t start_usec;        /* CLOCK_MONOTONIC */
 	uint64_t reloads;
 	uint64_t reload_failures;
@@ -60,6 +63,49 @@ void daemon_update_status(struct daemon *d)
 		      c.failed, c.sockets);
 }
 
+/* The checks of ipv4ctl diagnose, run by the daemon itself (at start, after a reload, after
+ * link events): what changed since the last run is logged, once. What depends on time alone
+ * (no-traffic) is left to the command. */
+static void daemon_diagnose(struct daemon *d)
+{
+	_cleanup_(diagnose_report_freep) struct diagnose_report *r = NULL;
+	const struct diagnose_input in = {
+		.config = d->config,
+		.links = d->links,
+		.members = d->members,
+		.relay = d->relay,
+		.skip_traffic = true,
+	};
+	int k;
+
+	if (!d->diagnose)
+		return;
+	k = diagnose_run(d->diagnose, &in, NULL, &r);
+	if (k >= 0)
+		k = diagnose_log_changes(d->diagnose, r);
+	if (k < 0)
+		log_warning_errno(k, "Failed to run the checks of diagnose: %m");
+}
+
+static int on_diagnose_soon(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	d->diagnose_soon = sd_event_source_disable_unref(d->diagnose_soon);
+	daemon_diagnose(d);
+	return 0;
+}
+
+/* A burst of link events (a flap, a resync) makes one run, once the loop has handled them. */
+static void daemon_diagnose_soon(struct daemon *d)
+{
+	if (d->diagnose_soon || !d->event)
+		return;
+	if (sd_event_add_defer(d->event, &d->diagnose_soon, on_diagnose_soon, d) < 0)
+		d->diagnose_soon = NULL; /* the next event or reload runs them */
+}
+
 static void on_link_event(struct links *l, enum links_event ev, const struct link *k,
 			  const char *old_name, void *userdata)
 {
@@ -72,6 +118,7 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 
 	/* Egress interfaces of relay policies come and go like memberships' ones. */
 	relay_link_event(d->relay, ev, k, old_name);
+	daemon_diagnose_soon(d);
 
 	switch (ev) {
 	case LINKS_EVENT_NEW:
@@ -164,6 +211,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	d->reloads++;
 	notify_ready();
 	daemon_update_status(d);
+	daemon_diagnose(d);
 	if (r < 0)
 		return log_error_errno(r, "Reload applied with errors: %m");
 	log_info("Reloaded %s: %zu %s", d->opts.config_path, d->config->n_policies,
@@ -250,6 +298,9 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up memberships: %m");
 	relay_set_members(d->relay, d->members);
+	r = diagnose_new(&d->diagnose);
+	if (r < 0)
+		return log_error_errno(r, "Out of memory");
 
 	/* Before any join: a second daemon on the same socket must not get that far. */
 	struct control_settings cs = daemon_control_settings(d);
@@ -294,6 +345,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		 d->config->n_policies == 1 ? "policy" : "policies", c.joined,
 		 c.joined == 1 ? "membership" : "memberships", c.waiting, c.failed, c.sockets,
 		 c.sockets == 1 ? "socket" : "sockets", c.max_memberships, c.max_msf);
+	daemon_diagnose(d);
 	*ret = TAKE_PTR(d);
 	return 0;
 }
@@ -317,6 +369,8 @@ struct daemon *daemon_free(struct daemon *d)
 	if (!d)
 		return NULL;
 	control_free(d->control);
+	sd_event_source_disable_unref(d->diagnose_soon);
+	diagnose_free(d->diagnose);
 	members_free(d->members); /* leaves every group */
 	relay_free(d->relay);      /* after members: their sockets' hooks call it */
 	links_free(d->links);
@@ -334,6 +388,11 @@ void daemon_freep(struct daemon **d)
 const struct config *daemon_get_config(const struct daemon *d)
 {
 	return d->config;
+}
+
+struct diagnose *daemon_get_diagnose(const struct daemon *d)
+{
+	return d->diagnose;
 }
 
 struct members *daemon_get_members(const struct daemon *d)

@@ -12,6 +12,7 @@
 struct config;
 struct control;
 struct control_dispatcher;
+struct diagnose;
 struct links;
 struct members;
 struct relay;
@@ -49,6 +50,8 @@ void daemon_update_status(struct daemon *d);
  * one in force: a reload replaces it, so it is valid until the next reload. */
 const struct config *daemon_get_config(const struct daemon *d);
 struct members *daemon_get_members(const struct daemon *d);
+/* The checks' memory (ipv4ctl diagnose: a counter rising since the last run). */
+struct diagnose *daemon_get_diagnose(const struct daemon *d);
 struct relay *daemon_get_relay(const struct daemon *d);
 const struct links *daemon_get_links(const struct daemon *d);
 const struct control *daemon_get_control(const struct daemon *d);

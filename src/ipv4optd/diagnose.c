@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "ctlproto.h"
 #include "diagnose.h"
+#include "log.h"
 #include "macro.h"
 
 /* IPv4 header (without options) and UDP header: what a payload costs on the wire. */
@@ -134,9 +135,21 @@ struct run {
 	int64_t rcvbuf_errors, rcvbuf_errors_rise; /* Udp RcvbufErrors */
 };
 
+/* A finding as the log knows it: what makes it the same one at the next run (its message
+ * may change: a counter, an age). */
+struct logged {
+	enum diagnose_code code;
+	char *policy;
+	char ifname[IF_NAMESIZE];
+	struct in_addr group;
+	const struct diagnose_finding *finding; /* during diagnose_log_changes() only */
+};
+
 struct diagnose {
 	bool have;                     /* last_* were read */
 	int64_t last_rpf, last_rcvbuf_errors;
+	struct logged *logged;         /* what diagnose_log_changes() logged last, sorted */
+	size_t n_logged;
 };
 
 int diagnose_new(struct diagnose **ret)
@@ -149,8 +162,18 @@ int diagnose_new(struct diagnose **ret)
 	return 0;
 }
 
+static void logged_free(struct logged *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].policy);
+	free(v);
+}
+
 struct diagnose *diagnose_free(struct diagnose *d)
 {
+	if (!d)
+		return NULL;
+	logged_free(d->logged, d->n_logged);
 	free(d);
 	return NULL;
 }
@@ -683,28 +706,69 @@ static uint64_t juint(struct json_object *o, const char *key)
 	return json_object_get_uint64(v);
 }
 
-/* The members of config policy p, for the policy-wide checks. */
-static void policy_members(const struct run *run, const struct policy *p, size_t *ret_joined,
-			   const struct member **ret_first, uint64_t *ret_newest)
-{
-	size_t joined = 0;
-	const struct member *first = NULL;
-	uint64_t newest = 0;
+/* What the policy-wide checks need of a policy's memberships, gathered in one pass over them. */
+struct pagg {
+	const struct member *first;    /* the first joined one */
+	size_t joined;
+	uint64_t newest;               /* the latest since_usec of a joined one */
+};
 
-	for (const struct member *mb = members_first(run->in->members); mb;
-	     mb = members_next(mb)) {
-		if (mb->origin != MEMBER_ORIGIN_CONFIG || !streq(mb->policy, p->name) ||
-		    mb->state != MEMBER_STATE_JOINED)
-			continue;
-		if (!first)
-			first = mb;
-		joined++;
-		if (mb->since_usec > newest)
-			newest = mb->since_usec;
+static void pagg_add(struct pagg *a, const struct member *mb)
+{
+	if (mb->state != MEMBER_STATE_JOINED)
+		return;
+	if (!a->first)
+		a->first = mb;
+	a->joined++;
+	if (mb->since_usec > a->newest)
+		a->newest = mb->since_usec;
+}
+
+/* Policy name -> index in the config, for one run (open addressing; the config's own lookup
+ * is linear, and a run looks up every membership's policy). */
+struct pindex {
+	const struct config *config;
+	size_t *slots;                 /* index + 1; 0: free */
+	size_t mask;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int pindex_build(struct pindex *x, const struct config *c)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * c->n_policies)
+		cap *= 2;
+	x->config = c;
+	x->mask = cap - 1;
+	x->slots = calloc(cap, sizeof(*x->slots));
+	if (!x->slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_policies; i++) {
+		size_t k = name_hash(c->policies[i].name) & x->mask;
+
+		while (x->slots[k])
+			k = (k + 1) & x->mask;
+		x->slots[k] = i + 1;
 	}
-	*ret_joined = joined;
-	*ret_first = first;
-	*ret_newest = newest;
+	return 0;
+}
+
+/* The index of the policy named name, or -1. */
+static ssize_t pindex_find(const struct pindex *x, const char *name)
+{
+	for (size_t k = name_hash(name) & x->mask; x->slots[k]; k = (k + 1) & x->mask)
+		if (streq(x->config->policies[x->slots[k] - 1].name, name))
+			return (ssize_t)(x->slots[k] - 1);
+	return -1;
 }
 
 static void check_rcvbuf(struct run *run, const struct policy *p, const struct member *mb)
@@ -827,17 +891,11 @@ static void check_output(struct run *run, const struct policy *p, const struct r
 	}
 }
 
-static void check_policy(struct run *run, const struct policy *p)
+/* The checks of a receiving policy as a whole: its buffer, its traffic, its outputs. */
+static void check_policy(struct run *run, const struct policy *p, const struct pagg *a)
 {
 	_cleanup_json_ struct json_object *st = NULL;
-	const struct member *first;
-	size_t joined;
-	uint64_t newest;
 
-	for (const struct member *mb = members_first(run->in->members); mb;
-	     mb = members_next(mb))
-		if (mb->origin == MEMBER_ORIGIN_CONFIG && streq(mb->policy, p->name))
-			check_member(run, mb);
 	if (p->action == POLICY_ACTION_JOIN || !run->in->relay)
 		return;
 	st = json_object_new_object();
@@ -845,44 +903,89 @@ static void check_policy(struct run *run, const struct policy *p)
 		run->nomem = -ENOMEM;
 		return;
 	}
-	policy_members(run, p, &joined, &first, &newest);
-	if (first)
-		check_rcvbuf(run, p, first);
-	check_traffic(run, p, st, first, joined, newest);
+	if (a->first)
+		check_rcvbuf(run, p, a->first);
+	if (!run->in->skip_traffic)
+		check_traffic(run, p, st, a->first, a->joined, a->newest);
 	for (size_t i = 0; i < p->n_outputs; i++)
 		check_output(run, p, &p->outputs[i], juint(st, "max_datagram_bytes"));
+}
+
+/* Findings in policy order (config order, runtime joins last), in the order found within. */
+static int cmp_finding(const void *x, const void *y)
+{
+	const struct diagnose_finding *a = x, *b = y;
+
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void set_order(struct run *run, size_t from, size_t order)
+{
+	for (size_t i = from; i < run->report->n_findings; i++)
+		run->report->findings[i].order = order;
 }
 
 int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char *only_policy,
 		 struct diagnose_report **ret)
 {
 	_cleanup_(diagnose_report_freep) struct diagnose_report *report = NULL;
+	_cleanup_free_ struct pagg *aggs = NULL;
+	struct pindex index = {};
 	struct run run = { .d = d, .in = in };
-	const struct policy *only = NULL;
+	const struct config *c;
+	ssize_t only = -1;
+	int r;
 
 	assert(in && in->config && in->members && ret);
+	c = in->config;
 	if (only_policy) {
-		only = config_find_policy(in->config, only_policy);
-		if (!only)
+		const struct policy *p = config_find_policy(c, only_policy);
+
+		if (!p)
 			return -ENOENT;
+		only = p - c->policies;
 	}
 	report = calloc(1, sizeof(*report));
-	if (!report)
+	aggs = calloc(c->n_policies ? c->n_policies : 1, sizeof(*aggs));
+	if (!report || !aggs)
 		return -ENOMEM;
+	r = pindex_build(&index, c);
+	if (r < 0)
+		return r;
 	run.report = report;
 	run.proc = in->proc ? in->proc : "/proc";
 	run.now = in->now_usec ? in->now_usec : clock_now_usec(CLOCK_REALTIME);
-	if (only)
-		check_policy(&run, only);
-	else {
-		for (size_t i = 0; i < in->config->n_policies; i++)
-			check_policy(&run, &in->config->policies[i]);
-		/* runtime joins: their interface and the kernel's answer */
-		for (const struct member *mb = members_first(in->members); mb;
-		     mb = members_next(mb))
-			if (mb->origin == MEMBER_ORIGIN_RUNTIME)
-				check_member(&run, mb);
+
+	/* One pass over the memberships: each one's own checks, and what its policy's need. */
+	for (const struct member *mb = members_first(in->members); mb; mb = members_next(mb)) {
+		size_t from = report->n_findings;
+		ssize_t i;
+
+		if (mb->origin == MEMBER_ORIGIN_RUNTIME) {
+			if (only >= 0)
+				continue;
+			check_member(&run, mb);
+			set_order(&run, from, c->n_policies);
+			continue;
+		}
+		i = pindex_find(&index, mb->policy);
+		if (i < 0 || (only >= 0 && i != only))
+			continue;
+		check_member(&run, mb);
+		set_order(&run, from, (size_t)i);
+		pagg_add(&aggs[i], mb);
 	}
+	for (size_t i = 0; i < c->n_policies; i++) {
+		size_t from = report->n_findings;
+
+		if (only >= 0 && (size_t)only != i)
+			continue;
+		check_policy(&run, &c->policies[i], &aggs[i]);
+		set_order(&run, from, i);
+	}
+	free(index.slots);
 	if (run.nl)
 		mnl_socket_close(run.nl);
 	if (d) {
@@ -893,6 +996,9 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 	}
 	if (run.nomem < 0)
 		return run.nomem;
+	for (size_t i = 0; i < report->n_findings; i++)
+		report->findings[i].seq = i;
+	qsort(report->findings, report->n_findings, sizeof(*report->findings), cmp_finding);
 	*ret = TAKE_PTR(report);
 	return 0;
 }
@@ -958,5 +1064,109 @@ int diagnose_report_to_json(const struct diagnose_report *r, struct json_object 
 	if (k)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The log                                                                                     */
+
+static int cmp_logged(const void *x, const void *y)
+{
+	const struct logged *a = x, *b = y;
+	int k;
+
+	if (a->code != b->code)
+		return a->code < b->code ? -1 : 1;
+	k = strcmp(a->policy ? a->policy : "", b->policy ? b->policy : "");
+	if (k)
+		return k;
+	k = strcmp(a->ifname, b->ifname);
+	if (k)
+		return k;
+	return a->group.s_addr < b->group.s_addr ? -1 : a->group.s_addr > b->group.s_addr;
+}
+
+static void log_logged(const struct logged *l, int level, const char *what, const char *message,
+		       const char *hint)
+{
+	char g[INET_ADDRSTRLEN];
+	struct log_ctx ctx = {
+		.policy = l->policy,
+		.ifname = l->ifname[0] ? l->ifname : NULL,
+		.group = l->group.s_addr != INADDR_ANY ? addr_str(l->group, g) : NULL,
+	};
+
+	if (message)
+		log_full_errno(level, 0, &ctx, "Diagnose: %s%s%s%s: %s%s%s",
+			       diagnose_code_to_string(l->code), l->policy ? ", policy " : "",
+			       l->policy ? l->policy : "", what, message, hint && *hint ? "; fix: " :
+			       "", hint ? hint : "");
+	else
+		log_full_errno(level, 0, &ctx, "Diagnose: %s%s%s%s%s%s", diagnose_code_to_string(l->code),
+			       l->policy ? ", policy " : "", l->policy ? l->policy : "",
+			       l->ifname[0] ? ", " : "", l->ifname, what);
+}
+
+static int severity_level(enum diagnose_severity s)
+{
+	switch (s) {
+	case DIAGNOSE_SEVERITY_ERROR:
+		return LOG_ERR;
+	case DIAGNOSE_SEVERITY_WARNING:
+		return LOG_WARNING;
+	case DIAGNOSE_SEVERITY_INFO:
+	case _DIAGNOSE_SEVERITY_MAX:
+	case _DIAGNOSE_SEVERITY_INVALID:
+		break;
+	}
+	return LOG_INFO;
+}
+
+int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
+{
+	struct logged *now = calloc(r->n_findings ? r->n_findings : 1, sizeof(*now));
+	size_t n = 0, i = 0, k = 0;
+
+	if (!now)
+		return -ENOMEM;
+	for (size_t j = 0; j < r->n_findings; j++) {
+		const struct diagnose_finding *f = &r->findings[j];
+
+		/* a matter of time, not of a state: the daemon's own runs never look for it, so
+		 * a command's run would make it come and go in the log */
+		if (f->code == DIAGNOSE_CODE_NO_TRAFFIC)
+			continue;
+		now[n] = (struct logged){ .code = f->code, .group = f->group, .finding = f };
+		memcpy(now[n].ifname, f->ifname, sizeof(now[n].ifname));
+		if (f->policy && !(now[n].policy = strdup(f->policy))) {
+			logged_free(now, n);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	qsort(now, n, sizeof(*now), cmp_logged);
+	/* Both sorted: one walk tells what is new and what is gone. */
+	while (i < d->n_logged || k < n) {
+		int c = i >= d->n_logged ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
+
+		if (c < 0)
+			log_logged(&d->logged[i++], LOG_INFO, " cleared", NULL, NULL);
+		else if (c > 0) {
+			if (k == 0 || cmp_logged(&now[k - 1], &now[k]) != 0)
+				log_logged(&now[k], severity_level(now[k].finding->severity), "",
+					   now[k].finding->message, now[k].finding->hint);
+			k++;
+		} else {
+			/* equal keys in now (one finding per key is logged) stay with it */
+			i++;
+			for (k++; k < n && cmp_logged(&now[k - 1], &now[k]) == 0; k++)
+				;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		now[j].finding = NULL;
+	logged_free(d->logged, d->n_logged);
+	d->logged = now;
+	d->n_logged = n;
 	return 0;
 }

@@ -67,6 +67,9 @@ struct diagnose_finding {
 	struct in_addr group;          /* INADDR_ANY: of no group */
 	char *message;                 /* what is wrong, one sentence */
 	char *hint;                    /* what to do: the sysctl or the command */
+	/* diagnose.c's own: the policy's place in the config (runtime joins last), the order
+	 * found */
+	size_t order, seq;
 };
 
 struct diagnose_report {
@@ -87,6 +90,9 @@ struct diagnose_input {
 	struct relay *relay;
 	const char *proc;              /* where procfs is; NULL: "/proc" (tests give a copy) */
 	uint64_t now_usec;             /* CLOCK_REALTIME; 0: now */
+	/* Leave out what depends on time rather than on a state (no-traffic: right after a join
+	 * every group has received nothing yet): the checks the daemon runs by itself. */
+	bool skip_traffic;
 };
 
 /* What runs remember between them: the kernel counters last read. */
@@ -106,6 +112,15 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 /* The control socket's answer: {"findings":[{"code","severity","policy","interface",
  * "group","message","hint"}...],"errors":N,"warnings":N}. */
 int diagnose_report_to_json(const struct diagnose_report *r, struct json_object **ret);
+
+/* Logs what changed since the last call on d: each finding that is new, once, at its severity
+ * (error: LOG_ERR, warning: LOG_WARNING, info: LOG_INFO) with the journal fields POLICY=,
+ * IFNAME= and GROUP=, its code, message and fix; each one logged before that is gone, as
+ * cleared (LOG_INFO). A finding is the same one while its code, policy, interface and group
+ * are (its message may change). no-traffic is never logged (it depends on time, not on a
+ * state). r must be a run over every policy. Returns 0 or -ENOMEM (then nothing is
+ * remembered anew). */
+int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r);
 
 /* True if a finding names this policy, interface and group (ipv4ctl show's mark). */
 bool diagnose_report_has(const struct diagnose_report *r, const char *policy, const char *ifname,

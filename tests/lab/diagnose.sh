@@ -182,4 +182,22 @@ diag
 check "all fixed: exit status 0" [ $? -eq 0 ]
 check "the daemon did not reload" bash -c "! grep -qi 'reload' '$DAEMON_LOG'"
 
+# Item 2: the daemon runs the same checks at start and after link events, and logs each
+# finding once, when it appears, and once when it clears (the address on na0 is a link event;
+# sysctls and routes are not: those show at the next event or the next diagnose command, which
+# logs what changed too). Time-only findings (no-traffic) are never logged.
+logged() {
+	grep -c "Diagnose: $1" "$DAEMON_LOG"
+}
+check "log: no-ipv4-address logged once" [ "$(logged 'no-ipv4-address, policy noaddr:')" = 1 ]
+check "log: its clearing logged once (the address event)" \
+	[ "$(logged 'no-ipv4-address, policy noaddr, na0 cleared')" = 1 ]
+check "log: rp-filter logged once, though link events followed" \
+	[ "$(logged 'rp-filter, policy rpf:')" = 1 ]
+check "log: no-route logged once, with its fix" \
+	bash -c "[ \"\$(grep -c 'Diagnose: no-route, policy noroute: no route to the output 10.99.0.1:6104.*; fix: ip route add' '$DAEMON_LOG')\" = 1 ]"
+check "log: no-route cleared once (no link event: the diagnose command that saw it logged it)" \
+	[ "$(logged 'no-route, policy noroute cleared')" = 1 ]
+check "log: no no-traffic logged" [ "$(logged 'no-traffic')" = 0 ]
+
 lab_done
