@@ -132,7 +132,6 @@ struct run {
 	bool rcvbuf_probed;
 	bool rpf_read;
 	int64_t rpf_count, rpf_rise;   /* IPReversePathFilter; rise since the last run, -1: unknown */
-	bool rcvbuf_err_read;
 	int64_t rcvbuf_errors, rcvbuf_errors_rise; /* Udp RcvbufErrors */
 };
 
@@ -1047,7 +1046,9 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 		return run.nomem;
 	for (size_t i = 0; i < report->n_findings; i++)
 		report->findings[i].seq = i;
-	qsort(report->findings, report->n_findings, sizeof(*report->findings), cmp_finding);
+	if (report->n_findings > 1)
+		qsort(report->findings, report->n_findings, sizeof(*report->findings),
+		      cmp_finding);
 	*ret = TAKE_PTR(report);
 	return 0;
 }
@@ -1193,7 +1194,8 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 		}
 		n++;
 	}
-	qsort(now, n, sizeof(*now), cmp_logged);
+	if (n > 1)
+		qsort(now, n, sizeof(*now), cmp_logged);
 	/* Both sorted: one walk tells what is new and what is gone. */
 	while (i < d->n_logged || k < n) {
 		int c = i >= d->n_logged ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
