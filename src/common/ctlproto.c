@@ -18,6 +18,7 @@ static const char *const command_names[_CTL_COMMAND_MAX] = {
 	[CTL_COMMAND_RELOAD] = "reload",
 	[CTL_COMMAND_STATUS] = "status",
 	[CTL_COMMAND_LOG_LEVEL] = "log-level",
+	[CTL_COMMAND_DIAGNOSE] = "diagnose",
 };
 
 const char *ctl_command_to_string(enum ctl_command c)
@@ -46,6 +47,7 @@ bool ctl_command_changes_state(enum ctl_command c)
 	case CTL_COMMAND_SHOW:
 	case CTL_COMMAND_STATS:
 	case CTL_COMMAND_STATUS:
+	case CTL_COMMAND_DIAGNOSE:
 		return false;
 	case _CTL_COMMAND_MAX:
 	case _CTL_COMMAND_INVALID:
@@ -284,7 +286,7 @@ int ctlproto_request_parse(const char *line, size_t len, struct ctl_request *ret
 	c = ctl_command_from_string(name);
 	if (c < 0)
 		return fail(ret_error, -EOPNOTSUPP, "unknown command \"%.64s\" (known: join, "
-			    "leave, show, stats, reload, status, log-level)", name);
+			    "leave, show, stats, reload, status, log-level, diagnose)", name);
 	if (json_object_object_get_ex(root, "args", &args) && args &&
 	    !json_object_is_type(args, json_type_object))
 		return fail(ret_error, -EBADMSG, "key \"args\" must be an object, not %s",

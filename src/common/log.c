@@ -127,7 +127,8 @@ int log_internal(int level, int err, const struct log_ctx *ctx, const char *file
 #undef FIELD
 		sd_journal_sendv(iov, n);
 	} else {
-		fprintf(stderr, "%s: %s\n", log_ident, msg);
+		/* for people in the foreground: the severity in words, as syslog names it */
+		fprintf(stderr, "%s: %s: %s\n", log_ident, log_level_to_string(level) ?: "log", msg);
 	}
 	errno = saved;
 	return -err;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,48 +20,83 @@
 #include "ctlproto.h"
 #include "macro.h"
 #include "output.h"
+#include "suggest.h"
 
 #define EXIT_REFUSED 1     /* the daemon refused or failed */
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
 /* How long to wait for an answer: a reload of a large config takes a while. */
 #define TIMEOUT_MSEC (120 * 1000)
+/* The control socket when -S is not given (and not empty). */
+#define SOCKET_ENV "IPV4CTL_SOCKET"
 
 static const char *arg_socket = CONFIG_DEFAULT_CONTROL_PATH;
 static bool arg_json;
+static bool arg_pretty;
 static bool arg_prometheus;
+/* The command being run, for "Try 'ipv4ctl COMMAND --help'". */
+static const char *arg_verb;
 
-static void help(void)
+static const char *plural(long long n, const char *one, const char *many)
 {
-	printf("Usage: ipv4ctl [OPTIONS] COMMAND [ARGS]\n"
-	       "Controls ipv4optd, the IPv4 multicast membership daemon.\n\n"
-	       "Commands:\n"
-	       "  join GROUP [source ADDR] dev IFNAME [port N]   join at run time (kept across\n"
-	       "                                                 reloads and restarts)\n"
-	       "  leave GROUP [source ADDR] dev IFNAME           leave a runtime join\n"
-	       "  show                                           policies and memberships\n"
-	       "  stats [POLICY] [--prometheus]                  per-policy counters\n"
-	       "  reload                                         re-read the configuration\n"
-	       "  status                                         version, uptime, counts, limits\n"
-	       "  log-level LEVEL                                emerg ... info, debug\n\n"
-	       "Options:\n"
-	       "  -S, --socket PATH   control socket (default " CONFIG_DEFAULT_CONTROL_PATH ")\n"
-	       "  -j, --json          print the daemon's JSON\n"
-	       "  -h, --help          show this help\n"
-	       "      --version       show the version\n\n"
-	       "Exit status: 0 done, 1 the daemon refused or failed, 2 usage error,\n"
-	       "3 the daemon is not reachable.\n");
+	return n == 1 ? one : many;
+}
+
+/* JSON as `ip -j`: compact, one line; indented with -p (`ip -j -p`). Keys are in the order
+ * the daemon sent them, which is fixed for each command (doc/control-protocol.md). */
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
+					    (arg_pretty ? JSON_C_TO_STRING_PRETTY :
+							  JSON_C_TO_STRING_PLAIN)));
+}
+
+/* With -j, an error of the client's own (usage, unreachable daemon) is an object of the
+ * shape the daemon's errors have, {"code":"EINVAL","message":"..."}, on stdout. */
+static void print_json_error(const char *code, const char *message)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+
+	if (!o || ctlproto_json_add(o, "code", json_object_new_string(code)) < 0 ||
+	    ctlproto_json_add(o, "message", json_object_new_string(message)) < 0)
+		return;
+	print_json(o);
+}
+
+/* Prints "ipv4ctl: MESSAGE" on stderr (and the JSON error with -j); returns status. */
+_printf_(3, 0) static int vfail(int status, const char *code, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "ipv4ctl: %s\n", msg);
+	if (arg_json)
+		print_json_error(code, msg);
+	return status;
+}
+
+_printf_(3, 4) static int fail(int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(status, code, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 _printf_(1, 2) static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ipv4ctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfail(EXIT_USAGE, "EINVAL", fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'ipv4ctl --help'.\n", stderr);
+	if (arg_verb)
+		fprintf(stderr, "Try 'ipv4ctl %s --help'.\n", arg_verb);
+	else
+		fputs("Try 'ipv4ctl --help'.\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -134,6 +170,41 @@ static int read_line(int fd, size_t max, char **ret, size_t *ret_len)
 	}
 }
 
+static const char *file_type(mode_t m)
+{
+	if (S_ISREG(m))
+		return "regular file";
+	if (S_ISDIR(m))
+		return "directory";
+	if (S_ISFIFO(m))
+		return "FIFO";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "device";
+	return "file that is not a socket";
+}
+
+/* Why connect() failed, in the user's terms. */
+static int connect_error(int e)
+{
+	struct stat st;
+
+	/* connect() to a path that is not a socket says ECONNREFUSED, as for a socket nobody
+	 * listens on: tell them apart. */
+	if (stat(arg_socket, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return fail(EXIT_UNREACHABLE, "ENOTSOCK",
+			    "%s is a %s, not a socket: -S (or $" SOCKET_ENV ") names ipv4optd's "
+			    "control socket (control.path in ipv4optd.conf(5))", arg_socket,
+			    file_type(st.st_mode));
+	fail(EXIT_UNREACHABLE, ctlproto_errno_to_code(e), "cannot reach ipv4optd at %s: %s",
+	     arg_socket, strerror(e));
+	if (e == ENOENT || e == ECONNREFUSED)
+		fprintf(stderr, "Is the daemon running? Start it with: "
+			"systemctl start ipv4optd\n");
+	else if (e == EACCES)
+		fprintf(stderr, "The socket or its directory does not let this user in.\n");
+	return EXIT_UNREACHABLE;
+}
+
 /* Sends one request and reads its response. Returns an exit status on failure (after
  * printing why), 0 with the response on success. */
 static int call(enum ctl_command c, struct json_object *args, struct ctl_response *ret)
@@ -149,59 +220,36 @@ static int call(enum ctl_command c, struct json_object *args, struct ctl_respons
 				   sizeof(sa.sun_path) - 1);
 	memcpy(sa.sun_path, arg_socket, strlen(arg_socket) + 1);
 	r = ctlproto_request_format(c, args, &req);
-	if (r < 0) {
-		fprintf(stderr, "ipv4ctl: cannot build the request: %s\n", strerror(-r));
-		return EXIT_REFUSED;
-	}
+	if (r < 0)
+		return fail(EXIT_REFUSED, ctlproto_errno_to_code(-r),
+			    "cannot build the request: %s", strerror(-r));
 	if (strlen(req) > CTLPROTO_MAX_REQUEST)
 		return usage_error("the request is longer than the protocol's %d bytes",
 				   CTLPROTO_MAX_REQUEST);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "ipv4ctl: cannot create a socket: %s\n", strerror(errno));
-		return EXIT_UNREACHABLE;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		fprintf(stderr, "ipv4ctl: cannot reach ipv4optd at %s: %s\n", arg_socket,
-			strerror(e));
-		if (e == ENOENT || e == ECONNREFUSED)
-			fprintf(stderr, "Is the daemon running? Start it with: "
-				"systemctl start ipv4optd\n");
-		else if (e == EACCES)
-			fprintf(stderr, "The socket or its directory does not let this user in.\n");
-		return EXIT_UNREACHABLE;
-	}
+	if (fd < 0)
+		return fail(EXIT_UNREACHABLE, ctlproto_errno_to_code(errno),
+			    "cannot create a socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return connect_error(errno);
 	r = write_all(fd, req, strlen(req));
 	/* A daemon that refuses the connection (EUSERS) answers and closes at once, maybe before
 	 * the request is sent: its answer is still there to read. */
 	if (r >= 0 || r == -EPIPE || r == -ECONNRESET)
 		r = read_line(fd, CTLPROTO_MAX_RESPONSE, &line, &len);
-	if (r == -ECONNRESET || r == -EPIPE) {
-		fprintf(stderr, "ipv4ctl: ipv4optd at %s closed the connection without "
-			"answering\n", arg_socket);
-		return EXIT_REFUSED;
-	}
-	if (r < 0) {
-		fprintf(stderr, "ipv4ctl: no answer from ipv4optd at %s: %s\n", arg_socket,
-			strerror(-r));
-		return r == -ETIMEDOUT ? EXIT_UNREACHABLE : EXIT_REFUSED;
-	}
+	if (r == -ECONNRESET || r == -EPIPE)
+		return fail(EXIT_REFUSED, ctlproto_errno_to_code(-r),
+			    "ipv4optd at %s closed the connection without answering", arg_socket);
+	if (r < 0)
+		return fail(r == -ETIMEDOUT ? EXIT_UNREACHABLE : EXIT_REFUSED,
+			    ctlproto_errno_to_code(-r), "no answer from ipv4optd at %s: %s",
+			    arg_socket, strerror(-r));
 	r = ctlproto_response_parse(line, len, ret, &err);
-	if (r < 0) {
-		fprintf(stderr, "ipv4ctl: unexpected answer from ipv4optd: %s\n",
-			err ? err : strerror(-r));
-		return EXIT_REFUSED;
-	}
+	if (r < 0)
+		return fail(EXIT_REFUSED, "EBADMSG", "unexpected answer from ipv4optd: %s",
+			    err ? err : strerror(-r));
 	return 0;
-}
-
-static void print_json(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Prints a refusal: the message and any details (file:line errors of a reload). */
@@ -483,8 +531,10 @@ static int show_reload(struct json_object *d)
 {
 	struct json_object *notes;
 
-	printf("reloaded %s: %lld policies, %lld joined, %lld waiting, %lld failed\n",
-	       jstr(d, "config"), (long long)jint(d, "policies"), (long long)jint(d, "joined"),
+	long long n = jint(d, "policies");
+
+	printf("reloaded %s: %lld %s, %lld joined, %lld waiting, %lld failed\n",
+	       jstr(d, "config"), n, plural(n, "policy", "policies"), (long long)jint(d, "joined"),
 	       (long long)jint(d, "waiting"), (long long)jint(d, "failed"));
 	/* what the reload did to the control socket, and what needs a restart */
 	if (json_object_object_get_ex(d, "notes", &notes) &&
@@ -523,13 +573,16 @@ static int show_status(struct json_object *d)
 	format_duration((uint64_t)jint(d, "uptime_seconds"), up, sizeof(up));
 	printf("ipv4optd %s, pid %lld, up %s\n", jstr(d, "version"), (long long)jint(d, "pid"),
 	       up);
-	printf("config:       %s (%lld policies; %lld reloads, %lld failed)\n", jstr(d, "config"),
-	       (long long)jint(d, "policies"), (long long)jint(d, "reloads"),
+	long long n_pol = jint(d, "policies"), n_rel = jint(d, "reloads"),
+		  n_sock = jint(m, "sockets");
+
+	printf("config:       %s (%lld %s; %lld %s, %lld failed)\n", jstr(d, "config"), n_pol,
+	       plural(n_pol, "policy", "policies"), n_rel, plural(n_rel, "reload", "reloads"),
 	       (long long)jint(d, "reload_failures"));
 	printf("memberships:  %lld joined, %lld waiting, %lld failed (%lld at run time), on %lld "
-	       "sockets\n", (long long)jint(m, "joined"), (long long)jint(m, "waiting"),
-	       (long long)jint(m, "failed"), (long long)jint(m, "runtime"),
-	       (long long)jint(m, "sockets"));
+	       "%s\n", (long long)jint(m, "joined"), (long long)jint(m, "waiting"),
+	       (long long)jint(m, "failed"), (long long)jint(m, "runtime"), n_sock,
+	       plural(n_sock, "socket", "sockets"));
 	printf("kernel:       igmp_max_memberships=%lld igmp_max_msf=%lld\n",
 	       (long long)jint(k, "igmp_max_memberships"), (long long)jint(k, "igmp_max_msf"));
 	printf("control:      %s%s, %lld of %lld clients, group %s\n", jstr(c, "path"),
@@ -550,18 +603,63 @@ static int show_log_level(struct json_object *d)
 /* ------------------------------------------------------------------------------------------ */
 /* Commands                                                                                    */
 
-/* GROUP [source ADDR] dev IFNAME [port N], keywords in any order after GROUP. */
-static int parse_membership(const char *verb, int argc, char **argv, bool with_port,
+/* A word where a keyword of GROUP [source ADDR] dev IFNAME [port N] was expected: what the
+ * user probably meant, for the message; "" when nothing fits. */
+static void membership_hint(const char *w, char *buf, size_t size)
+{
+	static const char *const keywords[] = { "source", "dev", "port" };
+	static const char *const dev_words[] = { "device", "iface", "interface", "ifname", "if",
+						 "on", "via" };
+	static const char *const source_words[] = { "sources", "from", "ssm" };
+	struct in_addr a;
+	uint16_t port;
+	const char *k;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(dev_words); i++)
+		if (streq(w, dev_words[i])) {
+			snprintf(buf, size, "; did you mean 'dev'?");
+			return;
+		}
+	for (size_t i = 0; i < ELEMENTSOF(source_words); i++)
+		if (streq(w, source_words[i])) {
+			snprintf(buf, size, "; did you mean 'source'?");
+			return;
+		}
+	k = suggest_closest(w, keywords, ELEMENTSOF(keywords));
+	if (k)
+		snprintf(buf, size, "; did you mean '%s'?", k);
+	else if (addr_parse_in(w, &a) >= 0 && addr_is_multicast(a))
+		snprintf(buf, size, " (a second group: one group per command)");
+	else if (addr_parse_in(w, &a) >= 0)
+		snprintf(buf, size, "; did you mean 'source %s'?", w);
+	else if (addr_parse_port(w, &port) >= 0)
+		snprintf(buf, size, "; did you mean 'port %s'?", w);
+	else if (ifname_pattern_is_valid(w))
+		snprintf(buf, size, "; did you mean 'dev %s'?", w);
+}
+
+/* GROUP [source ADDR] dev IFNAME [port N], keywords in any order after GROUP. leave takes
+ * the same (its port is checked, not sent: a runtime join is named by group, source and
+ * interface), so that a join's command line undoes it with one word changed. */
+static int parse_membership(const char *verb, int argc, char **argv,
 			    struct ctl_membership *ret)
 {
 	struct ctl_membership m = {};
 	bool have_dev = false, have_src = false, have_port = false;
+	char hint[128];
 	int r;
 
 	if (argc < 1)
 		return usage_error("%s: missing GROUP", verb);
-	if (addr_parse_in(argv[0], &m.group) < 0)
-		return usage_error("%s: '%s' is not an IPv4 address", verb, argv[0]);
+	if (addr_parse_in(argv[0], &m.group) < 0) {
+		bool keyword = streq(argv[0], "dev") || streq(argv[0], "source") ||
+			       streq(argv[0], "src") || streq(argv[0], "port");
+
+		return usage_error("%s: '%s' is not an IPv4 address%s", verb, argv[0],
+				   keyword ? "; the GROUP comes first: GROUP [source ADDR] "
+					     "dev IFNAME [port N]" : "");
+	}
 	if (!addr_is_multicast(m.group))
 		return usage_error("%s: '%s' is not a multicast group (224.0.0.0/4)", verb,
 				   argv[0]);
@@ -585,13 +683,19 @@ static int parse_membership(const char *verb, int argc, char **argv, bool with_p
 				return usage_error("%s: 'dev' given twice", verb);
 			if (!v)
 				return usage_error("%s: 'dev' needs an interface name", verb);
+			/* The config matches patterns against the interfaces as they come; a
+			 * runtime join is one membership on one interface. */
+			if (ifname_is_pattern(v))
+				return usage_error("%s: '%s' is a pattern; a runtime join names one "
+						   "interface (patterns go in a policy's "
+						   "'interfaces' in ipv4optd.conf(5))", verb, v);
 			if (!ifname_is_valid(v))
 				return usage_error("%s: '%s' is not a valid interface name (1-%d "
 						   "characters, no '/', ':' or white space)", verb,
 						   v, IF_NAMESIZE - 1);
 			snprintf(m.ifname, sizeof(m.ifname), "%s", v);
 			have_dev = true;
-		} else if (with_port && streq(k, "port")) {
+		} else if (streq(k, "port")) {
 			if (have_port)
 				return usage_error("%s: 'port' given twice", verb);
 			if (!v)
@@ -601,8 +705,10 @@ static int parse_membership(const char *verb, int argc, char **argv, bool with_p
 				return usage_error("%s: port '%s' is not a number in 1-65535", verb,
 						   v);
 			have_port = true;
-		} else
-			return usage_error("%s: unexpected argument '%s'", verb, k);
+		} else {
+			membership_hint(k, hint, sizeof(hint));
+			return usage_error("%s: unexpected argument '%s'%s", verb, k, hint);
+		}
 	}
 	if (!have_dev)
 		return usage_error("%s: missing 'dev IFNAME'", verb);
@@ -617,12 +723,22 @@ static int cmd_membership(enum ctl_command c, int argc, char **argv)
 	bool join = c == CTL_COMMAND_JOIN;
 	int r;
 
-	r = parse_membership(ctl_command_to_string(c), argc, argv, join, &m);
+	r = parse_membership(ctl_command_to_string(c), argc, argv, &m);
 	if (r != 0)
 		return r;
 	if (ctlproto_membership_to_json(&m, join, &args) < 0)
 		return EXIT_REFUSED;
 	return run(c, args, join ? show_join : show_leave);
+}
+
+static int cmd_join(int argc, char **argv)
+{
+	return cmd_membership(CTL_COMMAND_JOIN, argc, argv);
+}
+
+static int cmd_leave(int argc, char **argv)
+{
+	return cmd_membership(CTL_COMMAND_LEAVE, argc, argv);
 }
 
 static int cmd_no_args(enum ctl_command c, int argc, char **argv,
@@ -634,6 +750,21 @@ static int cmd_no_args(enum ctl_command c, int argc, char **argv,
 	return run(c, NULL, show);
 }
 
+static int cmd_show(int argc, char **argv)
+{
+	return cmd_no_args(CTL_COMMAND_SHOW, argc, argv, show_show);
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	return cmd_no_args(CTL_COMMAND_RELOAD, argc, argv, show_reload);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	return cmd_no_args(CTL_COMMAND_STATUS, argc, argv, show_status);
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	_cleanup_json_ struct json_object *args = json_object_new_object();
@@ -642,12 +773,11 @@ static int cmd_stats(int argc, char **argv)
 	if (!args)
 		return EXIT_REFUSED;
 	for (int i = 0; i < argc; i++) {
-		if (streq(argv[i], "--prometheus"))
-			arg_prometheus = true;
-		else if (argv[i][0] == '-')
+		if (argv[i][0] == '-')
 			return usage_error("stats: unknown option '%s'", argv[i]);
 		else if (policy)
-			return usage_error("stats: unexpected argument '%s'", argv[i]);
+			return usage_error("stats: unexpected argument '%s' (one POLICY at most)",
+					   argv[i]);
 		else {
 			policy = argv[i];
 			if (strlen(policy) > 64)
@@ -677,22 +807,245 @@ static int cmd_log_level(int argc, char **argv)
 	return run(CTL_COMMAND_LOG_LEVEL, args, show_log_level);
 }
 
+/* diagnose [POLICY]: exit 1 when a finding is an error, with -j too (scripts, monitoring). */
+static int cmd_diagnose(int argc, char **argv)
+{
+	_cleanup_json_ struct json_object *args = json_object_new_object();
+	struct ctl_response resp = {};
+	const char *policy = NULL;
+	int r;
+
+	if (!args)
+		return EXIT_REFUSED;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-')
+			return usage_error("diagnose: unknown option '%s'", argv[i]);
+		if (policy)
+			return usage_error("diagnose: unexpected argument '%s' (one POLICY at most)",
+					   argv[i]);
+		policy = argv[i];
+		if (strlen(policy) > 64)
+			return usage_error("diagnose: policy name '%s' is longer than 64 characters",
+					   policy);
+	}
+	if (policy)
+		json_object_object_add(args, "policy", json_object_new_string(policy));
+	r = call(CTL_COMMAND_DIAGNOSE, args, &resp);
+	if (r != 0)
+		return r;
+	if (!resp.ok)
+		r = print_error(&resp);
+	else {
+		if (arg_json)
+			print_json(resp.data);
+		r = output_diagnose(resp.data, arg_json ? NULL : stdout);
+		r = r < 0 ? EXIT_REFUSED : r > 0 ? EXIT_REFUSED : 0;
+	}
+	ctl_response_done(&resp);
+	return r;
+}
+
+static int cmd_help(int argc, char **argv);
+
+/* The commands, in the order help lists them. */
+static const struct verb {
+	const char *name;
+	const char *args;    /* its arguments, for the usage line */
+	const char *summary; /* one line of the list of commands */
+	const char *help;    /* what `ipv4ctl help NAME` says besides */
+	int (*run)(int argc, char **argv);
+} verbs[] = {
+	{ "join", "GROUP [source ADDR] dev IFNAME [port N]",
+	  "join at run time, kept until left",
+	  "Joins GROUP on the interface IFNAME (one interface: not a pattern), any-source or,\n"
+	  "with source, source-specific. With port, the membership is held on a socket bound to\n"
+	  "that UDP port, which must be the port of a relay or log policy: its traffic goes to\n"
+	  "that policy. The join is kept in the state directory until it is left. An interface\n"
+	  "that does not exist yet is waited for (exit 0); a join the kernel refuses is kept,\n"
+	  "retried when the interface changes, and the exit status is 1.\n",
+	  cmd_join },
+	{ "leave", "GROUP [source ADDR] dev IFNAME [port N]", "leave a runtime join",
+	  "Leaves a runtime join: the arguments of its join (a port is checked, not needed:\n"
+	  "group, source and interface name the join). Memberships of the configuration are\n"
+	  "changed by editing it and reloading.\n",
+	  cmd_leave },
+	{ "show", "", "policies and memberships",
+	  "Lists the policies of the configuration, then every membership: policy, origin\n"
+	  "(config or runtime), group, sources, interface, index, port, state (joined, waiting\n"
+	  "for the interface, failed with the kernel's reason) and since when (UTC).\n",
+	  cmd_show },
+	{ "stats", "[POLICY] [--prometheus]", "per-policy counters",
+	  "Counters of every policy, or of POLICY: datagrams and bytes in and out, drops,\n"
+	  "the receive rate, the last datagram and its source; then the data path's own\n"
+	  "counters. --prometheus prints them in the Prometheus text format.\n",
+	  cmd_stats },
+	{ "reload", "", "re-read the configuration",
+	  "Re-reads the configuration file (as systemctl reload ipv4optd). An invalid file\n"
+	  "changes nothing: its errors are printed as file:line: message, exit status 1.\n",
+	  cmd_reload },
+	{ "status", "", "version, uptime, counts, limits",
+	  "The daemon's version, pid and uptime, its configuration file, counts of policies\n"
+	  "and memberships, the kernel's membership limits, the control socket and the state\n"
+	  "directory.\n",
+	  cmd_status },
+	{ "diagnose", "[POLICY]", "why a group is silent: findings and fixes",
+	  "Checks every policy and membership, or POLICY's, for the ways multicast fails\n"
+	  "quietly: a missing, down or unaddressed interface, reverse-path filtering that drops\n"
+	  "a source, the kernel's membership limits, a capped receive buffer, an output without\n"
+	  "a route or with a smaller MTU than the datagrams, a group that receives nothing.\n"
+	  "Each finding has a code (ipv4ctl(8) lists them with their causes and fixes), a\n"
+	  "severity, the policy and interface, what is wrong and what to do. Exit status 1 when\n"
+	  "a finding is an error.\n",
+	  cmd_diagnose },
+	{ "log-level", "LEVEL", "emerg ... info, debug",
+	  "Sets the daemon's log level: emerg, alert, crit, err, warning, notice, info or\n"
+	  "debug, until the next reload applies log.level of the configuration again.\n",
+	  cmd_log_level },
+	{ "help", "[COMMAND]", "this help, or a command's",
+	  "Shows the list of commands and options, or what COMMAND takes and does\n"
+	  "(as ipv4ctl COMMAND --help).\n",
+	  cmd_help },
+};
+
+static const struct verb *verb_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		if (streq(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+/* "; did you mean 'stats'?" for a mistyped or borrowed command; "" when nothing fits. */
+static void verb_hint(const char *name, char *buf, size_t size)
+{
+	/* what other tools call these */
+	static const char *const aliases[][2] = {
+		{ "list", "show" },	     { "ls", "show" },	       { "members", "show" },
+		{ "add", "join" },	     { "subscribe", "join" },  { "del", "leave" },
+		{ "delete", "leave" },	     { "remove", "leave" },    { "part", "leave" },
+		{ "unsubscribe", "leave" },  { "counters", "stats" },  { "statistics", "stats" },
+		{ "info", "status" },	     { "loglevel", "log-level" },
+		{ "version", "--version" },
+	};
+	const char *names[ELEMENTSOF(verbs)];
+	const char *s;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+		if (streq(name, aliases[i][0])) {
+			snprintf(buf, size, "; did you mean '%s'?", aliases[i][1]);
+			return;
+		}
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		names[i] = verbs[i].name;
+	s = suggest_closest(name, names, ELEMENTSOF(names));
+	if (s)
+		snprintf(buf, size, "; did you mean '%s'?", s);
+}
+
+static void help(void)
+{
+	printf("Usage: ipv4ctl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n"
+	       "Controls ipv4optd, the IPv4 multicast membership daemon.\n\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		char usage[128];
+
+		snprintf(usage, sizeof(usage), "%s%s%s", verbs[i].name, verbs[i].args[0] ? " " : "",
+			 verbs[i].args);
+		printf("  %-45s  %s\n", usage, verbs[i].summary);
+	}
+	printf("\nOptions (before or after the command):\n"
+	       "  -S, --socket PATH   the control socket (default: $" SOCKET_ENV ", else\n"
+	       "                      " CONFIG_DEFAULT_CONTROL_PATH ")\n"
+	       "  -j, --json          print JSON, compact; errors as an object on stdout\n"
+	       "  -p, --pretty        print JSON indented (implies -j)\n"
+	       "  -h, --help          show this help, or after a command that command's\n"
+	       "  -V, --version       show the version\n\n"
+	       "Exit status: 0 done, 1 the daemon refused or failed, 2 usage error,\n"
+	       "3 the daemon is not reachable. See ipv4ctl(8).\n");
+}
+
+static void verb_help(const struct verb *v)
+{
+	printf("Usage: ipv4ctl [OPTIONS] %s%s%s\n\n%s\n"
+	       "Options: -S PATH, -j, -p (see 'ipv4ctl --help' and ipv4ctl(8)).\n",
+	       v->name, v->args[0] ? " " : "", v->args, v->help);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct verb *v;
+	char hint[64];
+
+	if (argc == 0) {
+		help();
+		return 0;
+	}
+	if (argc > 1)
+		return usage_error("help: unexpected argument '%s'", argv[1]);
+	v = verb_find(argv[0]);
+	if (!v) {
+		verb_hint(argv[0], hint, sizeof(hint));
+		return usage_error("help: unknown command '%s'%s", argv[0], hint);
+	}
+	verb_help(v);
+	return 0;
+}
+
+/* -j and -p before the arguments are parsed, so that a usage error in them is JSON too. */
+static void scan_json_options(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (streq(a, "--"))
+			return;
+		if (streq(a, "-S") || streq(a, "--socket")) {
+			i++;
+			continue;
+		}
+		if (streq(a, "--json"))
+			arg_json = true;
+		else if (streq(a, "--pretty"))
+			arg_json = arg_pretty = true;
+		else if (a[0] == '-' && a[1] != '-')
+			/* a cluster such as -jp; what follows an S is its argument */
+			for (const char *p = a + 1; *p && *p != 'S'; p++) {
+				if (*p == 'j')
+					arg_json = true;
+				else if (*p == 'p')
+					arg_json = arg_pretty = true;
+			}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	enum { ARG_VERSION = 0x100 };
+	enum { ARG_PROMETHEUS = 0x100 };
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "version", no_argument, NULL, 'V' },
+		{ "prometheus", no_argument, NULL, ARG_PROMETHEUS },
 		{}
 	};
-	enum ctl_command cmd;
-	int c, n;
-	char **args;
+	const char *env = getenv(SOCKET_ENV);
+	const struct verb *v;
+	bool want_help = false, want_version = false;
+	char hint[64];
+	int c;
 
-	/* '+': options end at the command; its own arguments follow. */
-	while ((c = getopt_long(argc, argv, "+S:jh", options, NULL)) >= 0) {
+	scan_json_options(argc, argv);
+	if (env && *env)
+		arg_socket = env;
+
+	/* Options anywhere (getopt permutes), as `ip` and `systemctl` take them: the commands'
+	 * own arguments never begin with '-'. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":S:jphV", options, NULL)) >= 0) {
 		switch (c) {
 		case 'S':
 			if (!*optarg)
@@ -702,52 +1055,50 @@ int main(int argc, char **argv)
 		case 'j':
 			arg_json = true;
 			break;
+		case 'p':
+			arg_json = arg_pretty = true;
+			break;
 		case 'h':
-			help();
-			return 0;
-		case ARG_VERSION:
-			printf("ipv4ctl %s\n", PACKAGE_VERSION);
-			return 0;
+			want_help = true;
+			break;
+		case 'V':
+			want_version = true;
+			break;
+		case ARG_PROMETHEUS:
+			arg_prometheus = true;
+			break;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fputs("Try 'ipv4ctl --help'.\n", stderr);
-			return EXIT_USAGE;
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (want_version) {
+		printf("ipv4ctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (optind >= argc) {
+		if (want_help) {
+			help();
+			return 0;
+		}
 		return usage_error("missing COMMAND (join, leave, show, stats, reload, status, "
-				   "log-level)");
-	cmd = ctl_command_from_string(argv[optind]);
-	if (cmd < 0)
-		return usage_error("unknown command '%s' (join, leave, show, stats, reload, "
-				   "status, log-level)", argv[optind]);
-
-	/* -j / --json may also follow the command, as people type it. */
-	args = argv + optind + 1;
-	n = 0;
-	for (int i = optind + 1; i < argc; i++) {
-		if (streq(argv[i], "-j") || streq(argv[i], "--json"))
-			arg_json = true;
-		else
-			args[n++] = argv[i];
+				   "log-level, help)");
 	}
-
-	switch (cmd) {
-	case CTL_COMMAND_JOIN:
-	case CTL_COMMAND_LEAVE:
-		return cmd_membership(cmd, n, args);
-	case CTL_COMMAND_SHOW:
-		return cmd_no_args(cmd, n, args, show_show);
-	case CTL_COMMAND_STATS:
-		return cmd_stats(n, args);
-	case CTL_COMMAND_RELOAD:
-		return cmd_no_args(cmd, n, args, show_reload);
-	case CTL_COMMAND_STATUS:
-		return cmd_no_args(cmd, n, args, show_status);
-	case CTL_COMMAND_LOG_LEVEL:
-		return cmd_log_level(n, args);
-	case _CTL_COMMAND_MAX:
-	case _CTL_COMMAND_INVALID:
-		break;
+	v = verb_find(argv[optind]);
+	if (!v) {
+		verb_hint(argv[optind], hint, sizeof(hint));
+		return usage_error("unknown command '%s'%s (join, leave, show, stats, reload, "
+				   "status, log-level, help)", argv[optind], hint);
 	}
-	return EXIT_USAGE;
+	arg_verb = v->name;
+	if (want_help) {
+		verb_help(v);
+		return 0;
+	}
+	if (arg_prometheus && v->run != cmd_stats)
+		return usage_error("--prometheus is an option of 'stats'");
+	return v->run(argc - optind - 1, argv + optind + 1);
 }

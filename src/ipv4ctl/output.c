@@ -109,7 +109,7 @@ static bool ends_with(const char *s, const char *suffix)
 static bool is_gauge(const char *key)
 {
 	return ends_with(key, "_per_second") || ends_with(key, "_seconds") ||
-	       streq(key, "data_sockets");
+	       streq(key, "data_sockets") || streq(key, "max_datagram_bytes");
 }
 
 /* String members that are labels: stable per policy. Others (last_source, egress) would
@@ -138,6 +138,46 @@ static void metric_name(const char *key, char *buf, size_t size)
 	buf[o < size ? o : size - 1] = '\0';
 	if (!total)
 		snprintf(buf + strlen(buf), size - strlen(buf), "_total");
+}
+
+/* What a series means, for its HELP line; NULL for a key this table does not know (a newer
+ * daemon's), which gets a generic line. */
+static const char *metric_help(const char *key)
+{
+	static const char *const help[][2] = {
+		{ "packets_received", "Datagrams received for the policy" },
+		{ "bytes_received", "UDP payload bytes received for the policy" },
+		{ "max_datagram_bytes", "Largest datagram received for the policy, in bytes" },
+		{ "packets_sent", "Datagrams the kernel took to send (relay), or records written "
+				  "(log)" },
+		{ "bytes_sent", "Payload bytes the kernel took to send (relay), or written (log)" },
+		{ "dropped_packets", "Datagrams received but not relayed or logged, every reason "
+				     "(the sum of ipv4opt_drops_total)" },
+		{ "drops", "Datagrams received but not relayed or logged, by reason; "
+			   "reason=\"rate_limited\": journal records suppressed by log.rate_limit" },
+		{ "stalls", "Times no datagram came for stall_timeout: the group was left and "
+			    "joined again" },
+		{ "rejoins", "Leaves and joins again, by stall_timeout or rejoin_interval" },
+		{ "receive_packets_per_second", "Datagrams received per second, over the last one "
+						"to two seconds" },
+		{ "receive_bytes_per_second", "Payload bytes received per second, over the last "
+					      "one to two seconds" },
+		{ "last_packet_timestamp_seconds", "Unix time of the last datagram received; 0: "
+						   "none yet" },
+		{ "rotations", "Times the policy's pcap file was rotated at log.max_size" },
+		{ "unmatched_packets", "Datagrams on data sockets that no policy claimed (a "
+				       "unicast datagram to a policy's port, say)" },
+		{ "loop_packets", "The daemon's own relayed datagrams heard again, and dropped" },
+		{ "rxq_overflow_packets", "Datagrams the kernel dropped because a data socket's "
+					  "receive buffer was full (SO_RXQ_OVFL)" },
+		{ "receive_errors", "Failed reads of data sockets" },
+		{ "data_sockets", "Sockets of the data path (one per port received on)" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(help); i++)
+		if (streq(help[i][0], key))
+			return help[i][1];
+	return NULL;
 }
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -228,8 +268,11 @@ static void print_data_path(struct json_object *data, FILE *f)
 		if (!is_number(v))
 			continue;
 		metric_name(key, name, sizeof(name));
-		fprintf(f, "# HELP %s ipv4optd %s \"%s\" of the data path\n", name,
-			gauge ? "gauge" : "counter", key);
+		if (metric_help(key))
+			fprintf(f, "# HELP %s %s\n", name, metric_help(key));
+		else
+			fprintf(f, "# HELP %s ipv4optd %s \"%s\" of the data path\n", name,
+				gauge ? "gauge" : "counter", key);
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		if (json_object_is_type(v, json_type_int))
 			fprintf(f, "%s %llu\n", name,
@@ -255,12 +298,14 @@ void output_stats_data_path(struct json_object *data, FILE *f)
 	if (!json_object_object_get_ex(data, "data_path", &dp) ||
 	    !json_object_is_type(dp, json_type_object))
 		return;
-	fprintf(f, "data path: %" PRIu64 " sockets, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
-		PRIu64 " rxq overflow, %" PRIu64 " receive errors\n",
-		data_path_counter(dp, "data_sockets"), data_path_counter(dp, "unmatched_packets"),
+	uint64_t sockets = data_path_counter(dp, "data_sockets");
+	uint64_t errors = data_path_counter(dp, "receive_errors");
+
+	fprintf(f, "data path: %" PRIu64 " socket%s, %" PRIu64 " unmatched, %" PRIu64 " loop, %"
+		PRIu64 " rxq overflow, %" PRIu64 " receive error%s\n", sockets,
+		sockets == 1 ? "" : "s", data_path_counter(dp, "unmatched_packets"),
 		data_path_counter(dp, "loop_packets"),
-		data_path_counter(dp, "rxq_overflow_packets"),
-		data_path_counter(dp, "receive_errors"));
+		data_path_counter(dp, "rxq_overflow_packets"), errors, errors == 1 ? "" : "s");
 }
 
 int output_prometheus(struct json_object *data, FILE *f)
@@ -306,8 +351,11 @@ int output_prometheus(struct json_object *data, FILE *f)
 		bool gauge = is_gauge(keys[k]);
 
 		metric_name(keys[k], name, sizeof(name));
-		fprintf(f, "# HELP %s ipv4optd %s \"%s\" per policy\n", name,
-			gauge ? "gauge" : "counter", keys[k]);
+		if (metric_help(keys[k]))
+			fprintf(f, "# HELP %s %s, per policy\n", name, metric_help(keys[k]));
+		else
+			fprintf(f, "# HELP %s ipv4optd %s \"%s\" per policy\n", name,
+				gauge ? "gauge" : "counter", keys[k]);
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
 		json_object_object_foreach(policies, pname2, pol2) {
 			struct json_object *v;
@@ -328,4 +376,51 @@ int output_prometheus(struct json_object *data, FILE *f)
 		}
 	}
 	return 0;
+}
+
+static const char *dstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int output_diagnose(struct json_object *data, FILE *f)
+{
+	struct json_object *a;
+	size_t n, errors = 0, warnings = 0;
+
+	if (!json_object_object_get_ex(data, "findings", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return -EBADMSG;
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x = json_object_array_get_idx(a, i);
+		const char *sev = dstr(x, "severity") ?: "?", *ifname = dstr(x, "interface");
+		const char *policy = dstr(x, "policy");
+
+		errors += streq(sev, "error");
+		warnings += streq(sev, "warning");
+		if (!f)
+			continue;
+		fprintf(f, "%s: %s", sev, dstr(x, "code") ?: "?");
+		if (policy)
+			fprintf(f, ", policy %s", policy);
+		if (ifname)
+			fprintf(f, ", %s", ifname);
+		fprintf(f, ": %s\n", dstr(x, "message") ?: "");
+		if (dstr(x, "hint") && *dstr(x, "hint"))
+			fprintf(f, "  fix: %s\n", dstr(x, "hint"));
+	}
+	if (f) {
+		if (n == 0)
+			fprintf(f, "no findings\n");
+		else
+			fprintf(f, "%zu error%s, %zu warning%s, %zu other\n", errors,
+				errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+				n - errors - warnings);
+	}
+	return errors > 0;
 }

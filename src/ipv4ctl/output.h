@@ -36,4 +36,10 @@ int output_prometheus(struct json_object *data, FILE *f);
  * table of `ipv4ctl stats`. Prints nothing when data has no "data_path". */
 void output_stats_data_path(struct json_object *data, FILE *f);
 
+/* For people, on f (NULL: count only): each finding of a `diagnose` response
+ * ({"findings":[{"code","severity","policy","interface","message","hint"}...]}) as
+ * "SEVERITY: CODE, policy P, IF: MESSAGE" and "  fix: HINT", then the counts. Returns 1 when
+ * a finding is an error, 0 when none is, -EBADMSG when data has another shape. */
+int output_diagnose(struct json_object *data, FILE *f);
+
 #endif

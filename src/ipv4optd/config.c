@@ -11,6 +11,7 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
@@ -539,53 +541,55 @@ static void parse_interfaces(struct parser *p, const config_setting_t *s, struct
 	}
 }
 
-static void parse_relay(struct parser *p, const config_setting_t *g, struct scope *psc,
-			struct policy *pol)
+/* One output { to; interface; dscp; ttl; } of a relay policy, in scope sc ("relay", or
+ * "relay #2" in a list). Returns true if its 'to' is valid: only then is it compared with the
+ * other outputs. */
+static bool parse_relay_output(struct parser *p, const config_setting_t *g, struct scope *sc,
+			       const struct policy *pol, struct relay_output *out)
 {
 	static const char *const keys[] = { "to", "interface", "dscp", "ttl", NULL };
-	struct scope sc = { .what = "relay", .policy = psc->policy };
 	const config_setting_t *s;
 	const char *str;
+	bool to_ok = false;
 	long long v;
 
-	if (!want_type(p, g, "relay", CONFIG_TYPE_GROUP, psc))
-		return;
-	check_keys(p, g, keys, &sc);
+	check_keys(p, g, keys, sc);
 
 	s = config_setting_get_member(g, "to");
 	if (!s)
-		perr(p, g, "missing key 'to' %s", scope_str(&sc));
-	else if (get_string(p, s, "to", &sc, &str)) {
-		int r = addr_parse_endpoint(str, &pol->relay.to);
+		perr(p, g, "missing key 'to' %s", scope_str(sc));
+	else if (get_string(p, s, "to", sc, &str)) {
+		int r = addr_parse_endpoint(str, &out->to);
 
 		if (r == -ERANGE)
-			perr(p, s, "key 'to' %s: \"%s\": port must be 1-65535", scope_str(&sc),
+			perr(p, s, "key 'to' %s: \"%s\": port must be 1-65535", scope_str(sc),
 			     str);
 		else if (r < 0)
 			perr(p, s, "key 'to' %s: \"%s\" is not ADDR:PORT (e.g. \"239.2.2.2:6000\")",
-			     scope_str(&sc), str);
-		else if (!addr_is_multicast(pol->relay.to.sin_addr) &&
-			 !addr_is_unicast(pol->relay.to.sin_addr))
+			     scope_str(sc), str);
+		else if (!addr_is_multicast(out->to.sin_addr) && !addr_is_unicast(out->to.sin_addr))
 			perr(p, s, "key 'to' %s: \"%s\" is neither a unicast nor a multicast "
-			     "destination", scope_str(&sc), str);
-		else if (pol->relay.to.sin_addr.s_addr == pol->group.s_addr &&
-			 ntohs(pol->relay.to.sin_port) == pol->port)
+			     "destination", scope_str(sc), str);
+		else if (out->to.sin_addr.s_addr == pol->group.s_addr &&
+			 ntohs(out->to.sin_port) == pol->port)
 			/* the relay would receive its own output: a loop */
 			perr(p, s, "key 'to' %s: \"%s\" is the policy's own group and port",
-			     scope_str(&sc), str);
+			     scope_str(sc), str);
+		else
+			to_ok = true;
 	}
 
 	s = config_setting_get_member(g, "interface");
-	if (s && get_string(p, s, "interface", &sc, &str)) {
+	if (s && get_string(p, s, "interface", sc, &str)) {
 		if (!ifname_is_valid(str))
 			perr(p, s, "key 'interface' %s: \"%s\" is not a valid interface name "
 			     "(1-%d characters, no '/', ':', space or pattern)",
-			     scope_str(&sc), str, IFNAMSIZ - 1);
+			     scope_str(sc), str, IFNAMSIZ - 1);
 		else if (ifname_is_pattern(str))
 			perr(p, s, "key 'interface' %s: \"%s\": a pattern cannot name the one "
-			     "egress interface", scope_str(&sc), str);
+			     "egress interface", scope_str(sc), str);
 		else
-			memcpy(pol->relay.interface, str, strlen(str) + 1);
+			memcpy(out->interface, str, strlen(str) + 1);
 	}
 
 	s = config_setting_get_member(g, "dscp");
@@ -594,24 +598,109 @@ static void parse_relay(struct parser *p, const config_setting_t *g, struct scop
 
 		if (t == CONFIG_TYPE_STRING) {
 			str = config_setting_get_string(s);
-			if (ipv4opt_dscp_from_string(str, &pol->relay.dscp) < 0)
+			if (ipv4opt_dscp_from_string(str, &out->dscp) < 0)
 				perr(p, s, "key 'dscp' %s: \"%s\" is not a DSCP name (\"AF41\", "
-				     "\"EF\", \"CS1\", ...) or number (0-63)", scope_str(&sc), str);
+				     "\"EF\", \"CS1\", ...) or number (0-63)", scope_str(sc), str);
 			else
-				pol->relay.has_dscp = true;
+				out->has_dscp = true;
 		} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
-			if (get_integer_range(p, s, "dscp", &sc, 0, 63, &v)) {
-				pol->relay.dscp = (uint8_t)v;
-				pol->relay.has_dscp = true;
+			if (get_integer_range(p, s, "dscp", sc, 0, 63, &v)) {
+				out->dscp = (uint8_t)v;
+				out->has_dscp = true;
 			}
 		} else
 			perr(p, s, "key 'dscp' %s must be a string or an integer, not %s",
-			     scope_str(&sc), type_name(t));
+			     scope_str(sc), type_name(t));
 	}
 
 	s = config_setting_get_member(g, "ttl");
-	if (s && get_integer_range(p, s, "ttl", &sc, 1, 255, &v))
-		pol->relay.ttl = (int)v;
+	if (s && get_integer_range(p, s, "ttl", sc, 1, 255, &v))
+		out->ttl = (int)v;
+	return to_ok;
+}
+
+/* relay = { ... }; one output, or relay = ( { ... }, { ... } ); up to CONFIG_MAX_OUTPUTS of
+ * them, each datagram received once and sent to each, in file order. */
+static void parse_relay(struct parser *p, const config_setting_t *g, struct scope *psc,
+			struct policy *pol)
+{
+	char what[32];
+	struct scope sc = { .what = what, .policy = psc->policy };
+	bool to_ok[CONFIG_MAX_OUTPUTS] = {};
+	int t = config_setting_type(g);
+	int n;
+
+	if (t == CONFIG_TYPE_GROUP)
+		n = 1;
+	else if (t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) {
+		n = config_setting_length(g);
+		if (n == 0) {
+			perr(p, g, "key 'relay' %s is an empty list: at least one output "
+			     "{ to = \"ADDR:PORT\"; }", scope_str(psc));
+			return;
+		}
+		if (n > CONFIG_MAX_OUTPUTS) {
+			perr(p, g, "key 'relay' %s has %d outputs, more than the limit of %d",
+			     scope_str(psc), n, CONFIG_MAX_OUTPUTS);
+			return;
+		}
+	} else {
+		perr(p, g, "key 'relay' %s must be a group { ... } or a list ( { ... }, ... ) of "
+		     "them, not %s", scope_str(psc), type_name(t));
+		return;
+	}
+
+	pol->outputs = calloc((size_t)n, sizeof(struct relay_output));
+	if (!pol->outputs) {
+		p->oom = true;
+		return;
+	}
+	pol->n_outputs = (size_t)n;
+	for (int i = 0; i < n; i++)
+		pol->outputs[i].ttl = -1;
+
+	if (t == CONFIG_TYPE_GROUP) {
+		snprintf(what, sizeof(what), "relay");
+		(void)parse_relay_output(p, g, &sc, pol, &pol->outputs[0]);
+		return;
+	}
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			perr(p, e, "key 'relay' %s: entry %d must be a group { ... }, not %s",
+			     scope_str(psc), i + 1, type_name(config_setting_type(e)));
+			continue;
+		}
+		snprintf(what, sizeof(what), "relay #%d", i + 1);
+		to_ok[i] = parse_relay_output(p, e, &sc, pol, &pol->outputs[i]);
+	}
+
+	/* The same destination out the same interface twice would send each datagram twice
+	 * to it. At most 64 outputs: compared pairwise. */
+	for (int i = 1; i < n; i++) {
+		const struct relay_output *o = &pol->outputs[i];
+
+		if (!to_ok[i])
+			continue;
+		for (int j = 0; j < i; j++) {
+			const struct relay_output *q = &pol->outputs[j];
+			const config_setting_t *to;
+
+			if (!to_ok[j] || o->to.sin_addr.s_addr != q->to.sin_addr.s_addr ||
+			    o->to.sin_port != q->to.sin_port || !streq(o->interface, q->interface))
+				continue;
+			to = config_setting_get_member(config_setting_get_elem(g, (unsigned)i), "to");
+			snprintf(what, sizeof(what), "relay #%d", i + 1);
+			perr(p, to, "key 'to' %s: \"%s\" out %s is already relay #%d (line %d): "
+			     "each datagram would be sent there twice", scope_str(&sc),
+			     config_setting_get_string(to),
+			     o->interface[0] ? o->interface : "the route's interface", j + 1,
+			     setting_line(config_setting_get_elem(g, (unsigned)j)));
+			break;
+		}
+	}
 }
 
 static void parse_log(struct parser *p, const config_setting_t *g, struct scope *psc,
@@ -701,6 +790,40 @@ static bool policy_name_is_valid(const char *s)
 	return true;
 }
 
+/* "runtime": the policy of the joins made with ipv4ctl join (members.c), in show and stats. A
+ * policy of that name could not be told from them. */
+static bool policy_name_is_reserved(const char *s)
+{
+	return strcasecmp(s, "runtime") == 0;
+}
+
+/* An interface listed twice in one policy: refused as a source listed twice is (the second
+ * would be a second join of the same group on the same interface). Patterns too, by their
+ * text: "eth*" twice is a slip; "eth*" and "eth0" are not refused (different texts). */
+static void check_interfaces_unique(struct parser *p, const config_setting_t *s,
+				    struct scope *sc)
+{
+	int n = config_setting_length(s);
+
+	for (int i = 1; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str = config_setting_get_string(e);
+
+		if (!str)
+			continue;
+		for (int j = 0; j < i; j++) {
+			const char *prev = config_setting_get_string(
+				config_setting_get_elem(s, (unsigned)j));
+
+			if (prev && streq(prev, str)) {
+				perr(p, e, "key 'interfaces' %s: \"%s\" is listed twice",
+				     scope_str(sc), str);
+				break;
+			}
+		}
+	}
+}
+
 static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			 struct policy *pol)
 {
@@ -716,7 +839,6 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 	long long v;
 
 	pol->line = setting_line(g);
-	pol->relay.ttl = -1;
 	pol->log.target = LOG_TARGET_JOURNAL;
 
 	snprintf(label, sizeof(label), "#%d", index + 1);
@@ -734,6 +856,9 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 		if (!policy_name_is_valid(str))
 			perr(p, s, "key 'name' in policy #%d: \"%s\" is not a valid name (1-%d "
 			     "characters of A-Z a-z 0-9 . _ -)", index + 1, str, POLICY_NAME_MAX);
+		else if (policy_name_is_reserved(str))
+			perr(p, s, "key 'name' in policy #%d: \"%s\" is reserved: ipv4ctl show and "
+			     "stats name the runtime joins so", index + 1, str);
 		else {
 			snprintf(label, sizeof(label), "'%s'", str);
 			pol->name = dup_or_oom(p, str);
@@ -768,8 +893,10 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 	s = config_setting_get_member(g, "interfaces");
 	if (!s)
 		perr(p, g, "missing key 'interfaces' %s", scope_str(&sc));
-	else
+	else {
 		parse_interfaces(p, s, &sc, pol);
+		check_interfaces_unique(p, s, &sc);
+	}
 
 	s = config_setting_get_member(g, "port");
 	if (s && get_integer_range(p, s, "port", &sc, 1, 65535, &v))
@@ -960,10 +1087,45 @@ static void check_duplicates(struct parser *p, const struct config *c,
 				     key(&c->policies[i]), verb, first[i]->line);
 }
 
+/* The CPUs this process may run on: its affinity mask (taskset, systemd's CPUAffinity=, a
+ * cgroup's cpuset), else the CPUs online. A worker more than that only takes turns with
+ * another on one CPU. */
+static unsigned cpus_usable(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void parse_workers(struct parser *p, const config_setting_t *s, struct scope *sc,
+			  struct config *c)
+{
+	unsigned cpus, max;
+	long long v;
+
+	if (!get_integer(p, s, "workers", sc, &v))
+		return;
+	cpus = cpus_usable();
+	max = cpus < CONFIG_MAX_WORKERS ? cpus : CONFIG_MAX_WORKERS;
+	if ((v < 1 || v > max) && cpus > CONFIG_MAX_WORKERS)
+		perr(p, s, "key 'workers' %s: %lld is out of range (1-%u: this process may run on "
+		     "%u CPUs, and the limit is %d workers)", scope_str(sc), v, max, cpus,
+		     CONFIG_MAX_WORKERS);
+	else if (v < 1 || v > max)
+		perr(p, s, "key 'workers' %s: %lld is out of range (1-%u: this process may run on "
+		     "%u CPU%s)", scope_str(sc), v, max, cpus, cpus == 1 ? "" : "s");
+	else
+		c->workers = (unsigned)v;
+}
+
 static void parse_root(struct parser *p, const config_setting_t *root, struct config *c)
 {
 	static const char *const keys[] = { "control",       "log",      "state_dir", "rcvbuf",
-					    "coalesce_usec", "policies", NULL };
+					    "coalesce_usec", "workers",  "policies",  NULL };
 	struct scope top = {}, logsc = { .what = "log" };
 	const config_setting_t *s;
 	const char *str;
@@ -1026,6 +1188,10 @@ static void parse_root(struct parser *p, const config_setting_t *root, struct co
 			c->coalesce_usec = (uint64_t)v;
 	}
 
+	s = config_setting_get_member(root, "workers");
+	if (s)
+		parse_workers(p, s, &top, c);
+
 	s = config_setting_get_member(root, "policies");
 	if (!s || !want_type(p, s, "policies", CONFIG_TYPE_LIST, &top))
 		return;
@@ -1060,6 +1226,7 @@ static void policy_done(struct policy *p)
 	for (size_t i = 0; i < p->n_interfaces; i++)
 		free(p->interfaces[i]);
 	free(p->interfaces);
+	free(p->outputs);
 	free(p->log.pcap_path);
 }
 
@@ -1111,6 +1278,7 @@ static int config_new(const char *name, struct config **ret)
 	c->control.mode = 0666;
 	c->log.level = LOG_INFO;
 	c->coalesce_usec = CONFIG_DEFAULT_COALESCE_USEC;
+	c->workers = 1;
 	*ret = TAKE_PTR(c);
 	return 0;
 }
@@ -1126,6 +1294,133 @@ static int parser_finish(struct parser *p, char **ret_errors)
 	if (ret_errors)
 		*ret_errors = TAKE_PTR(p->text);
 	return 0;
+}
+
+/* Line n (from 1) of text or stream, without its newline, in buf; false when there is none. */
+static bool syntax_line(const char *text, FILE *stream, int n, char *buf, size_t size)
+{
+	_cleanup_fclose_ FILE *mem = NULL;
+	FILE *f = stream;
+
+	if (text) {
+		mem = fmemopen((void *)text, strlen(text), "r");
+		f = mem;
+	} else if (f)
+		rewind(f);
+	if (!f || n < 1)
+		return false;
+	for (int i = 1; fgets(buf, (int)size, f); i++) {
+		bool whole = strchr(buf, '\n');
+
+		if (i == n) {
+			buf[strcspn(buf, "\n")] = '\0';
+			return true;
+		}
+		/* the rest of a line longer than buf */
+		while (!whole && fgets(buf, (int)size, f))
+			whole = strchr(buf, '\n');
+	}
+	return false;
+}
+
+/* What libconfig's "syntax error" most often means, from the line it names: a value that
+ * should have been a string (an address, an interface name, a duration with its unit), a
+ * comma after the last entry of a list, a string not closed. "" when none of these fits. */
+static char syntax_hint(const char *line, char prev, char *buf, size_t size)
+{
+	/* prev: the last character seen outside strings and white space, from the line before
+	 * at first (a list's last comma is often there, its ')' here) */
+	bool in_string = false;
+
+	buf[0] = '\0';
+	for (const char *c = line; *c; c++) {
+		if (in_string) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				in_string = false;
+			continue;
+		}
+		if (*c == '"') {
+			in_string = true;
+			prev = '"';
+			continue;
+		}
+		if (*c == '#' || (c[0] == '/' && c[1] == '/'))
+			break;
+		if (*c == ' ' || *c == '\t' || *c == '\r')
+			continue;
+		if (strchr("=:[(,", prev) && prev &&
+		    ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
+			size_t n = strspn(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789_.:*?-");
+			const char *after = c + n + strspn(c + n, " \t");
+			char word[64], head[64];
+			struct in_addr a;
+			bool digit = *c >= '0' && *c <= '9', letters = false;
+
+			/* a key (name = ...) after a ',' that ended the setting before it */
+			if (*after == '=' || (*after == ':' && prev == ','))
+				goto next;
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 63 ? n : 63), c);
+			snprintf(head, sizeof(head), "%.*s", (int)strcspn(word, ":"), word);
+			for (const char *w = word; *w; w++)
+				letters = letters || (*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z');
+			if (addr_parse_in(head, &a) >= 0) {
+				snprintf(buf, size, "addresses are strings: \"%s\"", word);
+				return prev;
+			}
+			if (digit && letters) {
+				snprintf(buf, size, "a value with a unit is a string: \"%s\"", word);
+				return prev;
+			}
+			if (!digit && strcasecmp(word, "true") != 0 &&
+			    strcasecmp(word, "false") != 0) {
+				snprintf(buf, size, "names are strings: \"%s\"", word);
+				return prev;
+			}
+		next:
+			c += n - 1;
+			prev = c[0];
+			continue;
+		}
+		if ((*c == ')' || *c == ']') && prev == ',') {
+			snprintf(buf, size, "no comma after the last entry of a list");
+			return prev;
+		}
+		prev = *c;
+	}
+	if (in_string)
+		snprintf(buf, size, "a string is not closed: a '\"' is missing on this line");
+	return prev;
+}
+
+/* libconfig's own words for a syntax error, with a hint when the line shows the slip. */
+static void syntax_error(struct parser *p, config_t *cfg, const char *text, FILE *stream)
+{
+	const char *file = config_error_file(cfg);
+	_cleanup_fclose_ FILE *inc = NULL;
+	char line[1024], hint[160] = "", withhint[256];
+	int n = config_error_line(cfg);
+	char prev = '\0';
+
+	/* an @include names its own file */
+	if (file) {
+		inc = fopen(file, "re");
+		text = NULL;
+		stream = inc;
+	}
+	if (n > 1 && syntax_line(text, stream, n - 1, line, sizeof(line)))
+		prev = syntax_hint(line, '\0', hint, sizeof(hint));
+	hint[0] = '\0'; /* the line before only gives its last character */
+	if (syntax_line(text, stream, n, line, sizeof(line)))
+		syntax_hint(line, prev, hint, sizeof(hint));
+	snprintf(withhint, sizeof(withhint), hint[0] ? "%s (%s)" : "%s", config_error_text(cfg),
+		 hint);
+	if (file)
+		fprintf(p->out, "%s:%d: %s\n", file, n, withhint);
+	else
+		parser_error(p, n, "%s", withhint);
 }
 
 /* Reads text or stream (exactly one is non-NULL) under the name shown in messages. */
@@ -1153,14 +1448,7 @@ static int config_parse(const char *text, FILE *stream, const char *name, struct
 	cfg = &storage;
 	ok = text ? config_read_string(cfg, text) : config_read(cfg, stream);
 	if (!ok) {
-		const char *file = config_error_file(cfg);
-
-		/* an @include names its own file; a syntax error is libconfig's own words */
-		if (file)
-			fprintf(p.out, "%s:%d: %s\n", file, config_error_line(cfg),
-				config_error_text(cfg));
-		else
-			parser_error(&p, config_error_line(cfg), "%s", config_error_text(cfg));
+		syntax_error(&p, cfg, text, stream);
 		r = parser_finish(&p, ret_errors);
 		return r < 0 ? r : -EINVAL;
 	}

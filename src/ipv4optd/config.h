@@ -21,6 +21,8 @@
 #define CONFIG_MAX_POLICIES 65536
 #define CONFIG_MAX_INTERFACES 64   /* names/patterns per policy */
 #define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
+#define CONFIG_MAX_OUTPUTS 64      /* relay outputs per policy (fan-out) */
+#define CONFIG_MAX_WORKERS 256     /* data-plane threads */
 #define CONFIG_DEFAULT_RCVBUF (4 * 1024 * 1024)
 #define CONFIG_DEFAULT_COALESCE_USEC 500
 #define CONFIG_MAX_COALESCE_USEC 100000
@@ -32,7 +34,7 @@
 
 enum policy_action {
 	POLICY_ACTION_JOIN,  /* hold the membership only */
-	POLICY_ACTION_RELAY, /* receive on port, send to relay.to */
+	POLICY_ACTION_RELAY, /* receive on port, send to each output's to */
 	POLICY_ACTION_LOG,   /* receive on port, record each datagram */
 	_POLICY_ACTION_MAX,
 	_POLICY_ACTION_INVALID = -EINVAL,
@@ -56,7 +58,8 @@ enum log_target log_target_from_string(const char *s);
 int config_log_level_from_string(const char *s);
 const char *config_log_level_to_string(int level);
 
-struct relay_conf {
+/* One destination of a relay policy: a datagram received once is sent to each. */
+struct relay_output {
 	struct sockaddr_in to;          /* unicast or multicast ADDR:PORT */
 	char interface[IF_NAMESIZE];    /* egress interface name ("" = by route) */
 	bool has_dscp;
@@ -83,7 +86,8 @@ struct policy {
 	size_t n_interfaces;
 	uint16_t port;                  /* 0: none (only for action join) */
 	enum policy_action action;
-	struct relay_conf relay;        /* action relay */
+	struct relay_output *outputs;   /* action relay: 1..CONFIG_MAX_OUTPUTS, in file order */
+	size_t n_outputs;               /* 0 for the other actions */
 	struct log_conf log;            /* action log */
 	uint64_t stall_timeout_usec;    /* 0: off */
 	uint64_t rejoin_interval_usec;  /* 0: off */
@@ -102,6 +106,8 @@ struct config {
 	char *state_dir;
 	int rcvbuf;                     /* data sockets' SO_RCVBUF, bytes; 0 = default (4 MiB) */
 	uint64_t coalesce_usec;         /* wait after a small drain of a data socket; 0: off */
+	unsigned workers;               /* data-plane threads, 1..the CPUs this process may run
+					 * on (at most CONFIG_MAX_WORKERS); default 1 */
 	struct policy *policies;
 	size_t n_policies;
 };

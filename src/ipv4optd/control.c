@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -12,19 +12,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "control.h"
 #include "ctlproto.h"
-#include "daemon.h"
-#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "mkdir.h"
-#include "state.h"
-#include "stats_json.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59 /* Linux 4.13 */
@@ -49,10 +45,16 @@ struct client {
 };
 
 struct control {
-	struct daemon *daemon;
+	sd_event *event;
+	const struct control_dispatcher *dispatcher;
+	void *userdata;      /* the dispatcher's */
 	int fd;
 	sd_event_source *listen;
 	char *path;
+	char *path_override; /* -S, or NULL: then path is control.path */
+	char *config_path;   /* control.path of the config in force (may differ from path) */
+	char *group;         /* control.group of the config in force, or NULL */
+	mode_t mode;         /* control.mode of the config in force */
 	bool activated;      /* passed by systemd: the unit owns the file */
 	bool created;        /* we bound path: we remove it */
 	uid_t uid;           /* the daemon's own: trusted like root (ExecReload= runs as it) */
@@ -74,14 +76,7 @@ struct control {
 	struct json_object *reload_notes; /* what the last reload said about the control block */
 };
 
-/* What a command answers: data on success, a message (and details) on failure. */
-struct reply {
-	struct json_object *data;
-	char message[1024];
-	struct json_object *details;
-};
-
-_printf_(3, 4) static int reply_error(struct reply *rp, int err, const char *fmt, ...)
+int control_reply_error(struct control_reply *rp, int err, const char *fmt, ...)
 {
 	int saved = errno;
 	va_list ap;
@@ -92,481 +87,6 @@ _printf_(3, 4) static int reply_error(struct reply *rp, int err, const char *fmt
 	va_end(ap);
 	errno = saved;
 	return -abs(err);
-}
-
-static const char *state_dir(const struct daemon *d)
-{
-	return d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* JSON helpers                                                                                */
-
-/* NULL: JSON null (which json-c represents as a NULL object). */
-static int jadd_str(struct json_object *o, const char *key, const char *s)
-{
-	if (!s)
-		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-	return ctlproto_json_add(o, key, json_object_new_string(s));
-}
-
-static int jadd_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	return ctlproto_json_add(o, key, json_object_new_uint64(v));
-}
-
-static int jadd_int(struct json_object *o, const char *key, int64_t v)
-{
-	return ctlproto_json_add(o, key, json_object_new_int64(v));
-}
-
-static int jadd_bool(struct json_object *o, const char *key, bool v)
-{
-	return ctlproto_json_add(o, key, json_object_new_boolean(v));
-}
-
-static int jadd_addr(struct json_object *o, const char *key, struct in_addr a)
-{
-	char s[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a, s, sizeof(s));
-	return jadd_str(o, key, s);
-}
-
-static int jarray_addrs(struct json_object *o, const char *key, const struct in_addr *a,
-			size_t n)
-{
-	struct json_object *arr = json_object_new_array();
-	char s[INET_ADDRSTRLEN];
-
-	if (!arr)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v;
-
-		inet_ntop(AF_INET, &a[i], s, sizeof(s));
-		v = json_object_new_string(s);
-		if (!v || json_object_array_add(arr, v) < 0) {
-			json_object_put(v);
-			json_object_put(arr);
-			return -ENOMEM;
-		}
-	}
-	return ctlproto_json_add(o, key, arr);
-}
-
-/* ISO 8601, UTC, seconds. */
-static void format_time(uint64_t usec, char *buf, size_t size)
-{
-	time_t t = (time_t)(usec / 1000000ULL);
-	struct tm tm;
-
-	if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "-");
-}
-
-static int member_to_json(const struct member *mb, struct json_object **ret)
-{
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	const char *st = member_state_to_string(mb->state);
-	char since[64];
-
-	if (!o)
-		return -ENOMEM;
-	format_time(mb->since_usec, since, sizeof(since));
-	if (jadd_str(o, "policy", mb->policy) < 0 ||
-	    jadd_str(o, "origin", member_origin_to_string(mb->origin)) < 0 ||
-	    jadd_addr(o, "group", mb->group) < 0 ||
-	    jadd_str(o, "mode", mb->mode == IPV4OPT_FILTER_INCLUDE ? "include" : "exclude") < 0 ||
-	    jarray_addrs(o, "sources", mb->sources, mb->n_sources) < 0 ||
-	    jadd_str(o, "ifname", mb->ifname) < 0 || jadd_int(o, "ifindex", mb->ifindex) < 0 ||
-	    jadd_int(o, "port", mb->port) < 0 || jadd_str(o, "state", st ? st : "unknown") < 0 ||
-	    jadd_str(o, "error", mb->error ? strerror(abs(mb->error)) : NULL) < 0 ||
-	    jadd_str(o, "error_code", mb->error ? ctlproto_errno_to_code(mb->error) : NULL) < 0 ||
-	    jadd_str(o, "since", since) < 0 ||
-	    jadd_u64(o, "since_unix", mb->since_usec / 1000000ULL) < 0 ||
-	    jadd_u64(o, "joins", mb->joins) < 0)
-		return -ENOMEM;
-	*ret = TAKE_PTR(o);
-	return 0;
-}
-
-static const struct member *find_runtime_member(const struct members *m,
-						const struct ctl_membership *j)
-{
-	for (const struct member *mb = members_first(m); mb; mb = members_next(mb)) {
-		if (mb->origin != MEMBER_ORIGIN_RUNTIME || mb->group.s_addr != j->group.s_addr ||
-		    !streq(mb->ifname, j->ifname))
-			continue;
-		if (j->source.s_addr == INADDR_ANY ? mb->n_sources == 0 :
-		    (mb->n_sources == 1 && mb->sources[0].s_addr == j->source.s_addr))
-			return mb;
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Commands                                                                                    */
-
-static void describe(const struct ctl_membership *j, char *buf, size_t size)
-{
-	char g[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &j->group, g, sizeof(g));
-	inet_ntop(AF_INET, &j->source, s, sizeof(s));
-	if (j->source.s_addr != INADDR_ANY)
-		snprintf(buf, size, "(%s, %s) on %s", s, g, j->ifname);
-	else
-		snprintf(buf, size, "%s on %s", g, j->ifname);
-}
-
-/* A runtime join may only bind a port that a relay or log policy of the config receives on
- * (config_port_receives): its traffic then goes to that policy. Any other port would take a UDP
- * port some other service uses (the socket binds 0.0.0.0:N with SO_REUSEADDR, the newest
- * socket wins, and the service's CAP_NET_BIND_SERVICE reaches ports below 1024). */
-static int refuse_port(const struct config *cfg, uint16_t port, struct reply *rp)
-{
-	char ports[512] = "";
-	size_t off = 0, n = 0;
-
-	for (size_t i = 0; i < cfg->n_policies && off < sizeof(ports) - 16; i++) {
-		const struct policy *p = &cfg->policies[i];
-		bool seen = false;
-
-		if (p->action == POLICY_ACTION_JOIN || p->port == 0)
-			continue;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = cfg->policies[k].action != POLICY_ACTION_JOIN &&
-			       cfg->policies[k].port == p->port;
-		if (seen)
-			continue;
-		off += (size_t)snprintf(ports + off, sizeof(ports) - off, "%s%u", n++ ? ", " : "",
-					(unsigned)p->port);
-	}
-	if (n == 0)
-		return reply_error(rp, EPERM, "port %u is not allowed: a runtime join may only use "
-				   "the port of a relay or log policy of the configuration, and it "
-				   "has none; join without a port", (unsigned)port);
-	return reply_error(rp, EPERM, "port %u is not allowed: a runtime join may only use the "
-			   "port of a relay or log policy of the configuration (%s), or none",
-			   (unsigned)port, ports);
-}
-
-static int cmd_join(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	struct daemon *d = ctl->daemon;
-	_cleanup_free_ char *e = NULL;
-	struct ctl_membership j;
-	const struct member *mb;
-	char what[128];
-	int r;
-
-	r = ctlproto_membership_from_json(args, true, &j, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
-	describe(&j, what, sizeof(what));
-	if (!config_port_receives(d->config, j.port))
-		return refuse_port(d->config, j.port, rp);
-	r = members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
-	if (r == -EEXIST) {
-		/* Idempotent, for scripts and config management: the same join again is done. */
-		mb = find_runtime_member(d->members, &j);
-		if (mb && mb->port != j.port) {
-			char have[32] = "no port";
-
-			if (mb->port)
-				snprintf(have, sizeof(have), "port %u", (unsigned)mb->port);
-			return reply_error(rp, r, "%s is already joined at run time with %s; leave "
-					   "it first to change the port", what, have);
-		}
-		if (!mb)
-			return reply_error(rp, r, "%s is already joined at run time", what);
-		r = member_to_json(mb, &rp->data);
-		if (r < 0)
-			return r;
-		return jadd_bool(rp->data, "already", true);
-	}
-	if (r == -E2BIG)
-		return reply_error(rp, r, "too many runtime joins: leave some first");
-	if (r < 0)
-		return reply_error(rp, r, "cannot join %s: %m", what);
-	(void)members_reconcile(d->members, d->config, j.ifname);
-	r = state_save(state_dir(d), d->members);
-	if (r < 0) {
-		/* Memory and disk agree after every answer: undo. */
-		(void)members_runtime_remove(d->members, j.group, j.source, j.ifname);
-		(void)members_reconcile(d->members, d->config, j.ifname);
-		return reply_error(rp, r, "cannot record the join in %s/%s: %m", state_dir(d),
-				   STATE_FILE_NAME);
-	}
-	daemon_update_status(d);
-	log_info("Runtime join of %s", what);
-	mb = find_runtime_member(d->members, &j);
-	if (!mb)
-		return reply_error(rp, ENOMEM, "joined %s, but it is not listed: %m", what);
-	r = member_to_json(mb, &rp->data);
-	if (r < 0)
-		return r;
-	return jadd_bool(rp->data, "already", false);
-}
-
-static int cmd_leave(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	struct daemon *d = ctl->daemon;
-	_cleanup_free_ char *e = NULL;
-	struct ctl_membership j;
-	char what[128];
-	int r;
-
-	r = ctlproto_membership_from_json(args, false, &j, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e ? e : "invalid arguments");
-	describe(&j, what, sizeof(what));
-	const struct member *mb = find_runtime_member(d->members, &j);
-	if (mb)
-		j.port = mb->port; /* to put it back if the state cannot be written */
-	r = members_runtime_remove(d->members, j.group, j.source, j.ifname);
-	if (r == -ENOENT)
-		return reply_error(rp, r, "no runtime join of %s (memberships of the config are "
-				   "left by editing it and reloading)", what);
-	if (r < 0)
-		return reply_error(rp, r, "cannot leave %s: %m", what);
-	(void)members_reconcile(d->members, d->config, j.ifname);
-	r = state_save(state_dir(d), d->members);
-	if (r < 0) {
-		(void)members_runtime_add(d->members, j.group, j.source, j.ifname, j.port);
-		(void)members_reconcile(d->members, d->config, j.ifname);
-		return reply_error(rp, r, "cannot record the leave in %s/%s: %m", state_dir(d),
-				   STATE_FILE_NAME);
-	}
-	daemon_update_status(d);
-	log_info("Runtime leave of %s", what);
-	r = ctlproto_membership_to_json(&j, false, &rp->data);
-	if (r < 0)
-		return r;
-	return jadd_str(rp->data, "state", "left");
-}
-
-static int policy_to_json(const struct policy *p, struct json_object **ret)
-{
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	struct json_object *ifs = json_object_new_array();
-
-	if (!o || !ifs) {
-		json_object_put(ifs);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->n_interfaces; i++) {
-		struct json_object *v = json_object_new_string(p->interfaces[i]);
-
-		if (!v || json_object_array_add(ifs, v) < 0) {
-			json_object_put(v);
-			json_object_put(ifs);
-			return -ENOMEM;
-		}
-	}
-	if (ctlproto_json_add(o, "interfaces", ifs) < 0 || jadd_str(o, "name", p->name) < 0 ||
-	    jadd_addr(o, "group", p->group) < 0 ||
-	    jarray_addrs(o, "sources", p->sources, p->n_sources) < 0 ||
-	    jarray_addrs(o, "exclude", p->exclude, p->n_exclude) < 0 ||
-	    jadd_str(o, "action", policy_action_to_string(p->action)) < 0 ||
-	    jadd_int(o, "port", p->port) < 0 || jadd_int(o, "line", p->line) < 0)
-		return -ENOMEM;
-	*ret = TAKE_PTR(o);
-	return 0;
-}
-
-static int cmd_show(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	static const char *const keys[] = { NULL };
-	struct daemon *d = ctl->daemon;
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	struct json_object *policies = json_object_new_array(), *members = json_object_new_array(),
-			   *ifs = json_object_new_array();
-	_cleanup_free_ char *e = NULL;
-	const struct link *links;
-	size_t n_links = 0;
-	int r;
-
-	if (!o || ctlproto_json_add(o, "policies", policies) < 0 ||
-	    ctlproto_json_add(o, "members", members) < 0 ||
-	    ctlproto_json_add(o, "interfaces", ifs) < 0)
-		return -ENOMEM;
-	r = ctlproto_args_check_keys(args, keys, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e);
-	for (size_t i = 0; i < d->config->n_policies; i++) {
-		struct json_object *p;
-
-		r = policy_to_json(&d->config->policies[i], &p);
-		if (r < 0)
-			return r;
-		if (json_object_array_add(policies, p) < 0) {
-			json_object_put(p);
-			return -ENOMEM;
-		}
-	}
-	for (const struct member *mb = members_first(d->members); mb; mb = members_next(mb)) {
-		struct json_object *m;
-
-		r = member_to_json(mb, &m);
-		if (r < 0)
-			return r;
-		if (json_object_array_add(members, m) < 0) {
-			json_object_put(m);
-			return -ENOMEM;
-		}
-	}
-	links = links_all(d->links, &n_links);
-	for (size_t i = 0; i < n_links; i++) {
-		struct json_object *l = json_object_new_object();
-
-		if (!l || json_object_array_add(ifs, l) < 0) {
-			json_object_put(l);
-			return -ENOMEM;
-		}
-		if (jadd_str(l, "ifname", links[i].name) < 0 ||
-		    jadd_int(l, "ifindex", links[i].ifindex) < 0 ||
-		    jadd_bool(l, "up", links[i].flags & IFF_UP) < 0)
-			return -ENOMEM;
-	}
-	rp->data = TAKE_PTR(o);
-	return 0;
-}
-
-static int cmd_stats(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	static const char *const keys[] = { "policy", NULL };
-	_cleanup_free_ char *e = NULL;
-	const char *policy;
-	int r;
-
-	r = ctlproto_args_check_keys(args, keys, &e);
-	if (r >= 0)
-		r = ctlproto_args_get_string(args, "policy", false, 64, &policy, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e);
-	r = stats_json_build(ctl->daemon, policy, &rp->data);
-	if (r == -ENOENT)
-		return reply_error(rp, r, "no policy named \"%s\"", policy);
-	return r;
-}
-
-static int cmd_reload(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	static const char *const keys[] = { NULL };
-	struct daemon *d = ctl->daemon;
-	_cleanup_free_ char *e = NULL, *errors = NULL;
-	struct members_counts c;
-	int r;
-
-	r = ctlproto_args_check_keys(args, keys, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e);
-	r = daemon_reload(d, &errors);
-	if (r < 0 && errors) {
-		rp->details = json_object_new_array();
-		if (!rp->details)
-			return -ENOMEM;
-		for (char *line = errors, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-			nl = strchr(line, '\n');
-			if (nl)
-				*nl = '\0';
-			if (*line && json_object_array_add(rp->details,
-							   json_object_new_string(line)) < 0)
-				return -ENOMEM;
-		}
-		return reply_error(rp, r, "%s is invalid, the running configuration stays",
-				   d->opts.config_path);
-	}
-	if (r < 0)
-		return reply_error(rp, r, "reload of %s applied with errors: %m",
-				   d->opts.config_path);
-	members_get_counts(d->members, &c);
-	rp->data = json_object_new_object();
-	if (!rp->data || jadd_str(rp->data, "config", d->opts.config_path) < 0 ||
-	    jadd_u64(rp->data, "policies", d->config->n_policies) < 0 ||
-	    jadd_u64(rp->data, "joined", c.joined) < 0 ||
-	    jadd_u64(rp->data, "waiting", c.waiting) < 0 ||
-	    jadd_u64(rp->data, "failed", c.failed) < 0)
-		return -ENOMEM;
-	/* What the reload did to the control socket, and what only a restart applies. */
-	return ctlproto_json_add(rp->data, "notes",
-				 ctl->reload_notes ? json_object_get(ctl->reload_notes) :
-						     json_object_new_array());
-}
-
-static int cmd_status(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	static const char *const keys[] = { NULL };
-	struct daemon *d = ctl->daemon;
-	_cleanup_json_ struct json_object *o = json_object_new_object();
-	struct json_object *mem = json_object_new_object(), *kern = json_object_new_object(),
-			   *ctrl = json_object_new_object(), *st = json_object_new_object();
-	_cleanup_free_ char *e = NULL;
-	struct members_counts c;
-	size_t n_runtime = 0;
-	int r;
-
-	if (!o || ctlproto_json_add(o, "memberships", mem) < 0 ||
-	    ctlproto_json_add(o, "kernel", kern) < 0 || ctlproto_json_add(o, "control", ctrl) < 0 ||
-	    ctlproto_json_add(o, "state", st) < 0)
-		return -ENOMEM;
-	r = ctlproto_args_check_keys(args, keys, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e);
-	members_get_counts(d->members, &c);
-	for (const struct member *mb = members_first(d->members); mb; mb = members_next(mb))
-		if (mb->origin == MEMBER_ORIGIN_RUNTIME)
-			n_runtime++;
-	if (jadd_str(o, "version", PACKAGE_VERSION) < 0 || jadd_int(o, "pid", getpid()) < 0 ||
-	    jadd_u64(o, "uptime_seconds",
-		     (clock_now_usec(CLOCK_MONOTONIC) - d->start_usec) / 1000000ULL) < 0 ||
-	    jadd_str(o, "config", d->opts.config_path) < 0 ||
-	    jadd_u64(o, "policies", d->config->n_policies) < 0 ||
-	    jadd_u64(o, "reloads", d->reloads) < 0 ||
-	    jadd_u64(o, "reload_failures", d->reload_failures) < 0 ||
-	    jadd_str(o, "log_level", log_level_to_string(log_get_max_level())) < 0 ||
-	    jadd_u64(mem, "joined", c.joined) < 0 || jadd_u64(mem, "waiting", c.waiting) < 0 ||
-	    jadd_u64(mem, "failed", c.failed) < 0 || jadd_u64(mem, "runtime", n_runtime) < 0 ||
-	    jadd_u64(mem, "sockets", c.sockets) < 0 ||
-	    jadd_u64(kern, "igmp_max_memberships", c.max_memberships) < 0 ||
-	    jadd_u64(kern, "igmp_max_msf", c.max_msf) < 0 ||
-	    jadd_str(ctrl, "path", ctl->path) < 0 ||
-	    jadd_bool(ctrl, "socket_activated", ctl->activated) < 0 ||
-	    jadd_u64(ctrl, "clients", ctl->n_clients) < 0 ||
-	    jadd_u64(ctrl, "max_clients", CONTROL_MAX_CLIENTS) < 0 ||
-	    jadd_str(ctrl, "group", d->config->control.group) < 0 ||
-	    jadd_str(st, "dir", state_dir(d)) < 0)
-		return -ENOMEM;
-	rp->data = TAKE_PTR(o);
-	return 0;
-}
-
-static int cmd_log_level(struct control *ctl, struct json_object *args, struct reply *rp)
-{
-	static const char *const keys[] = { "level", NULL };
-	_cleanup_free_ char *e = NULL;
-	const char *s, *previous = log_level_to_string(log_get_max_level());
-	int r, level;
-
-	(void)ctl;
-	r = ctlproto_args_check_keys(args, keys, &e);
-	if (r >= 0)
-		r = ctlproto_args_get_string(args, "level", true, 16, &s, &e);
-	if (r < 0)
-		return reply_error(rp, r, "%s", e);
-	level = log_level_from_string(s);
-	if (level < 0)
-		return reply_error(rp, EINVAL, "unknown log level \"%s\" (emerg, alert, crit, err, "
-				   "warning, notice, info, debug)", s);
-	log_set_max_level(level);
-	log_notice("Log level set to %s (was %s)", log_level_to_string(level), previous);
-	rp->data = json_object_new_object();
-	if (!rp->data || jadd_str(rp->data, "level", log_level_to_string(level)) < 0 ||
-	    jadd_str(rp->data, "previous", previous) < 0)
-		return -ENOMEM;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -617,10 +137,10 @@ static bool peer_is_privileged(const struct control *ctl, int fd, const struct u
 	return ctl->group_resolved && peer_in_group(fd, cred, ctl->group_gid);
 }
 
-/* Looks control.group up: at start and at each reload (control_config_changed). */
+/* Looks control.group up: at start and at each reload (control_settings_changed). */
 static void resolve_group(struct control *ctl)
 {
-	const char *name = ctl->daemon->config->control.group;
+	const char *name = ctl->group;
 	struct group *gr;
 
 	ctl->group_resolved = false;
@@ -639,28 +159,40 @@ static void resolve_group(struct control *ctl)
 	ctl->group_resolved = true;
 }
 
-/* 0 if the peer may run command c; else a refusal in rp. */
+/* 0 if the peer may run a command that needs access need; else a refusal in rp. */
 static int check_access(struct control *ctl, const struct client *c, enum ctl_command cmd,
-			struct reply *rp)
+			enum control_access need, struct control_reply *rp)
 {
-	const char *name = ctl->daemon->config->control.group;
+	const char *name = ctl->group;
 	const char *verb = ctl_command_to_string(cmd);
 
-	if (!ctl_command_changes_state(cmd) || peer_is_privileged(ctl, c->fd, &c->cred))
+	switch (need) {
+	case CONTROL_ACCESS_READ:
+		return 0;
+	case CONTROL_ACCESS_CHANGE:
+		break;
+	case _CONTROL_ACCESS_MAX:
+	case _CONTROL_ACCESS_INVALID:
+		/* Unknown to the dispatcher: refused as a state change would be, to anyone not
+		 * privileged; the privileged learn that it is unknown. */
+		break;
+	}
+	if (peer_is_privileged(ctl, c->fd, &c->cred))
 		return 0;
 	if (!name)
-		return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
-				   "state and is reserved to root and the daemon's user (uid %u; no "
-				   "control.group is configured); uid %u is neither", verb,
-				   (unsigned)ctl->uid, (unsigned)c->cred.uid);
+		return control_reply_error(rp, EACCES, "permission denied: '%s' changes the "
+					   "daemon's state and is reserved to root and the "
+					   "daemon's user (uid %u; no control.group is "
+					   "configured); uid %u is neither", verb,
+					   (unsigned)ctl->uid, (unsigned)c->cred.uid);
 	if (!ctl->group_resolved)
-		return reply_error(rp, EACCES, "permission denied: '%s' is reserved to root, the "
-				   "daemon's user (uid %u) and group '%s', which does not exist",
-				   verb, (unsigned)ctl->uid, name);
-	return reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's state and "
-			   "is reserved to root, the daemon's user (uid %u) and members of group "
-			   "'%s'; uid %u is none of them", verb, (unsigned)ctl->uid, name,
-			   (unsigned)c->cred.uid);
+		return control_reply_error(rp, EACCES, "permission denied: '%s' is reserved to "
+					   "root, the daemon's user (uid %u) and group '%s', which "
+					   "does not exist", verb, (unsigned)ctl->uid, name);
+	return control_reply_error(rp, EACCES, "permission denied: '%s' changes the daemon's "
+				   "state and is reserved to root, the daemon's user (uid %u) and "
+				   "members of group '%s'; uid %u is none of them", verb,
+				   (unsigned)ctl->uid, name, (unsigned)c->cred.uid);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -766,8 +298,9 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 {
 	struct control *ctl = c->control;
 	_cleanup_free_ char *e = NULL;
-	struct reply rp = {};
+	struct control_reply rp = {};
 	struct ctl_request req = {};
+	enum control_access need;
 	char *out = NULL;
 	int r;
 
@@ -776,38 +309,16 @@ static void client_handle_line(struct client *c, const char *line, size_t len)
 		client_queue_error(c, r, e ? e : "malformed request", NULL);
 		return;
 	}
-	r = check_access(ctl, c, req.command, &rp);
+	need = ctl->dispatcher->access(req.command);
+	r = check_access(ctl, c, req.command, need, &rp);
 	if (r >= 0) {
-		if (ctl_command_changes_state(req.command))
+		if (need != CONTROL_ACCESS_READ)
 			log_debug("Control: uid %u pid %d: %s", (unsigned)c->cred.uid,
 				  (int)c->cred.pid, ctl_command_to_string(req.command));
-		switch (req.command) {
-		case CTL_COMMAND_JOIN:
-			r = cmd_join(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_LEAVE:
-			r = cmd_leave(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_SHOW:
-			r = cmd_show(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_STATS:
-			r = cmd_stats(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_RELOAD:
-			r = cmd_reload(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_STATUS:
-			r = cmd_status(ctl, req.args, &rp);
-			break;
-		case CTL_COMMAND_LOG_LEVEL:
-			r = cmd_log_level(ctl, req.args, &rp);
-			break;
-		case _CTL_COMMAND_MAX:
-		case _CTL_COMMAND_INVALID:
-			r = reply_error(&rp, EOPNOTSUPP, "unknown command");
-			break;
-		}
+		if (need < 0)
+			r = control_reply_error(&rp, EOPNOTSUPP, "unknown command");
+		else
+			r = ctl->dispatcher->run(req.command, req.args, &rp, ctl->userdata);
 	}
 	if (r >= 0)
 		r = ctlproto_response_format_ok(rp.data, &out);
@@ -984,7 +495,7 @@ static int check_slot(const struct control *ctl, const struct ucred *cred, bool 
 
 static int client_new(struct control *ctl, int fd, const struct ucred *cred, bool privileged)
 {
-	sd_event *e = ctl->daemon->event;
+	sd_event *e = ctl->event;
 	struct client *c;
 	uint64_t now;
 	int r;
@@ -1041,7 +552,7 @@ static int arm_resume(struct control *ctl, uint64_t now)
 	int r;
 
 	if (!ctl->resume)
-		return sd_event_add_time(ctl->daemon->event, &ctl->resume, CLOCK_MONOTONIC,
+		return sd_event_add_time(ctl->event, &ctl->resume, CLOCK_MONOTONIC,
 					 now + CONTROL_ACCEPT_PAUSE_USEC, 100000, on_accept_resume,
 					 ctl);
 	r = sd_event_source_set_time(ctl->resume, now + CONTROL_ACCEPT_PAUSE_USEC);
@@ -1073,7 +584,7 @@ static void accept_pause(struct control *ctl, int err)
 		ctl->listen = sd_event_source_disable_unref(ctl->listen);
 	}
 	ctl->accept_paused = true;
-	if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
+	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
 		now = clock_now_usec(CLOCK_MONOTONIC);
 	r = arm_resume(ctl, now);
 	if (r < 0)
@@ -1099,14 +610,14 @@ static void accept_resume(struct control *ctl)
 	if (ctl->listen)
 		r = sd_event_source_set_enabled(ctl->listen, SD_EVENT_ON);
 	else
-		r = sd_event_add_io(ctl->daemon->event, &ctl->listen, ctl->fd, EPOLLIN, on_listen,
+		r = sd_event_add_io(ctl->event, &ctl->listen, ctl->fd, EPOLLIN, on_listen,
 				    ctl);
 	if (r < 0) {
 		uint64_t now;
 
 		/* Still paused: the timer tries again. */
 		log_error_errno(r, "Control: cannot resume accepting, trying again in a second: %m");
-		if (sd_event_now(ctl->daemon->event, CLOCK_MONOTONIC, &now) < 0)
+		if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
 			now = clock_now_usec(CLOCK_MONOTONIC);
 		(void)arm_resume(ctl, now);
 		return;
@@ -1251,7 +762,7 @@ static int socket_set_group(struct control *ctl)
 	_cleanup_close_ int fd = -1;
 	gid_t gid = getegid();
 
-	if (ctl->daemon->config->control.group) {
+	if (ctl->group) {
 		if (!ctl->group_resolved)
 			return -ENOENT;
 		gid = ctl->group_gid;
@@ -1281,7 +792,6 @@ static int socket_set_mode(struct control *ctl, mode_t mode)
 
 static int create_socket(struct control *ctl, int *ret_fd)
 {
-	const struct config *cfg = ctl->daemon->config;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -1302,7 +812,7 @@ static int create_socket(struct control *ctl, int *ret_fd)
 	if (fd < 0)
 		return log_error_errno(errno, "Failed to create the control socket: %m");
 	/* Created with its final mode: no moment where it is wider open. Single-threaded. */
-	old = umask(~cfg->control.mode & 0777);
+	old = umask(~ctl->mode & 0777);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (r < 0)
@@ -1317,16 +827,16 @@ static int create_socket(struct control *ctl, int *ret_fd)
 				       "once): refusing to change its owner or mode", ctl->path);
 	ctl->sock_dev = st.st_dev;
 	ctl->sock_ino = st.st_ino;
-	if (cfg->control.group) {
+	if (ctl->group) {
 		r = socket_set_group(ctl);
 		if (r == -ENOENT)
 			log_warning("control.group '%s' does not exist: only root and the daemon's "
-				    "user may change state", cfg->control.group);
+				    "user may change state", ctl->group);
 		else if (r < 0)
-			log_warning("Failed to give %s to group %s: %s", ctl->path,
-				    cfg->control.group, socket_file_error(r));
+			log_warning("Failed to give %s to group %s: %s", ctl->path, ctl->group,
+				    socket_file_error(r));
 	}
-	r = socket_set_mode(ctl, cfg->control.mode);
+	r = socket_set_mode(ctl, ctl->mode);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set the mode of %s: %s", ctl->path,
 				       socket_file_error(r));
@@ -1336,18 +846,49 @@ static int create_socket(struct control *ctl, int *ret_fd)
 	return 0;
 }
 
-int control_new(struct daemon *d, struct control **ret)
+/* Takes the control block s of the config in force (not path_override: fixed at the start). */
+static int settings_take(struct control *ctl, const struct control_settings *s)
+{
+	_cleanup_free_ char *path = strdup(s->path), *group = NULL;
+
+	if (!path)
+		return -ENOMEM;
+	if (s->group) {
+		group = strdup(s->group);
+		if (!group)
+			return -ENOMEM;
+	}
+	free(ctl->config_path);
+	ctl->config_path = TAKE_PTR(path);
+	free(ctl->group);
+	ctl->group = TAKE_PTR(group);
+	ctl->mode = s->mode;
+	return 0;
+}
+
+int control_new(sd_event *e, const struct control_settings *s,
+		const struct control_dispatcher *dispatcher, void *userdata, struct control **ret)
 {
 	_cleanup_(control_freep) struct control *ctl = NULL;
 	int r, fd = -1;
 
+	assert(dispatcher && dispatcher->access && dispatcher->run);
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return log_error_errno(ENOMEM, "Out of memory");
 	ctl->fd = -1;
-	ctl->daemon = d;
+	ctl->event = e;
+	ctl->dispatcher = dispatcher;
+	ctl->userdata = userdata;
 	ctl->uid = geteuid();
-	ctl->path = strdup(d->opts.control_path ? d->opts.control_path : d->config->control.path);
+	if (settings_take(ctl, s) < 0)
+		return log_error_errno(ENOMEM, "Out of memory");
+	if (s->path_override) {
+		ctl->path_override = strdup(s->path_override);
+		if (!ctl->path_override)
+			return log_error_errno(ENOMEM, "Out of memory");
+	}
+	ctl->path = strdup(s->path_override ? s->path_override : s->path);
 	if (!ctl->path)
 		return log_error_errno(ENOMEM, "Out of memory");
 	resolve_group(ctl);
@@ -1364,7 +905,7 @@ int control_new(struct daemon *d, struct control **ret)
 		if (r < 0)
 			return r;
 	}
-	r = sd_event_add_io(d->event, &ctl->listen, ctl->fd, EPOLLIN, on_listen, ctl);
+	r = sd_event_add_io(e, &ctl->listen, ctl->fd, EPOLLIN, on_listen, ctl);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the control socket: %m");
 	*ret = TAKE_PTR(ctl);
@@ -1387,6 +928,9 @@ struct control *control_free(struct control *ctl)
 		(void)unlink(ctl->path);
 	safe_close(ctl->fd);
 	free(ctl->path);
+	free(ctl->path_override);
+	free(ctl->config_path);
+	free(ctl->group);
 	free(ctl);
 	return NULL;
 }
@@ -1413,9 +957,12 @@ static bool str_eq_null(const char *a, const char *b)
 	return a == b || (a && b && streq(a, b));
 }
 
-void control_config_changed(struct control *ctl, const struct config *old)
+void control_settings_changed(struct control *ctl, const struct control_settings *s)
 {
-	const struct config *cfg = ctl->daemon->config;
+	/* The previous control block: the notes say what changed from it. */
+	_cleanup_free_ char *old_path = TAKE_PTR(ctl->config_path);
+	_cleanup_free_ char *old_group = TAKE_PTR(ctl->group);
+	mode_t old_mode = ctl->mode;
 	struct json_object *notes = json_object_new_array();
 	const char *sock = ctl->activated ? "the socket passed by systemd (ipv4optd.socket)" :
 					    "the socket";
@@ -1423,61 +970,69 @@ void control_config_changed(struct control *ctl, const struct config *old)
 
 	json_object_put(ctl->reload_notes);
 	ctl->reload_notes = notes;
+	if (settings_take(ctl, s) < 0) {
+		/* Out of memory: access goes on with the previous control block. */
+		log_error_errno(ENOMEM, "Control: cannot take the new control block, keeping the "
+				"previous one: %m");
+		ctl->config_path = TAKE_PTR(old_path);
+		ctl->group = TAKE_PTR(old_group);
+		ctl->mode = old_mode;
+		return;
+	}
 	resolve_group(ctl); /* access checks use it from now on, even if notes fail */
 	if (!notes)
 		return;
 	/* The socket's file follows control.group here. A socket systemd passed is the unit's
 	 * (SocketGroup=, SocketMode=). */
-	if (!str_eq_null(old->control.group, cfg->control.group)) {
+	if (!str_eq_null(old_group, s->group)) {
 		if (ctl->activated)
 			note(notes, "control.group is now %s for access; %s keeps the group and mode "
 			     "of its unit (SocketGroup=, SocketMode=)",
-			     cfg->control.group ? cfg->control.group : "none", sock);
+			     s->group ? s->group : "none", sock);
 		else {
 			r = socket_set_group(ctl);
 			if (r == -ENOENT)
 				note(notes, "control.group '%s' does not exist: %s keeps its group; "
 				     "only root and the daemon's user may change state",
-				     cfg->control.group, ctl->path);
+				     s->group, ctl->path);
 			else if (r == -ELOOP || r == -ESTALE)
 				note(notes, "control.group '%s': cannot give %s to it: %s",
-				     cfg->control.group ? cfg->control.group : "none", ctl->path,
+				     s->group ? s->group : "none", ctl->path,
 				     socket_file_error(r));
 			else if (r < 0)
 				note(notes, "control.group '%s': cannot give %s to it: %s (the "
 				     "service must be a member: SupplementaryGroups=)",
-				     cfg->control.group ? cfg->control.group : "none", ctl->path,
+				     s->group ? s->group : "none", ctl->path,
 				     strerror(-r));
 			else
 				note(notes, "control.group changed from %s to %s: %s now belongs to it",
-				     old->control.group ? old->control.group : "none",
-				     cfg->control.group ? cfg->control.group : "none", ctl->path);
+				     old_group ? old_group : "none",
+				     s->group ? s->group : "none", ctl->path);
 		}
 	}
-	if (old->control.mode != cfg->control.mode) {
+	if (old_mode != s->mode) {
 		if (ctl->activated)
 			note(notes, "control.mode %04o is not applied to %s: its unit's SocketMode= "
-			     "decides", (unsigned)cfg->control.mode, sock);
-		else if ((r = socket_set_mode(ctl, cfg->control.mode)) < 0)
+			     "decides", (unsigned)s->mode, sock);
+		else if ((r = socket_set_mode(ctl, s->mode)) < 0)
 			note(notes, "control.mode changed to %04o: cannot apply it to %s: %s",
-			     (unsigned)cfg->control.mode, ctl->path, socket_file_error(r));
+			     (unsigned)s->mode, ctl->path, socket_file_error(r));
 		else
 			note(notes, "control.mode changed from %04o to %04o: applied to %s",
-			     (unsigned)old->control.mode, (unsigned)cfg->control.mode, ctl->path);
+			     (unsigned)old_mode, (unsigned)s->mode, ctl->path);
 	}
 	/* A socket we made cannot move while clients use it: said at every reload until the
 	 * restart that applies it. */
-	if (!ctl->activated && !ctl->daemon->opts.control_path &&
-	    !streq(cfg->control.path, ctl->path))
+	if (!ctl->activated && !ctl->path_override && !streq(s->path, ctl->path))
 		note(notes, "control.path changed from %s to %s: needs a restart (systemctl "
 		     "restart ipv4optd); the socket stays at %s until then", ctl->path,
-		     cfg->control.path, ctl->path);
-	else if (!streq(old->control.path, cfg->control.path) && ctl->activated)
+		     s->path, ctl->path);
+	else if (!streq(old_path, s->path) && ctl->activated)
 		note(notes, "control.path changed to %s: not applied; %s stays at %s (ListenStream= "
-		     "of ipv4optd.socket decides)", cfg->control.path, sock, ctl->path);
-	else if (!streq(old->control.path, cfg->control.path) && ctl->daemon->opts.control_path)
+		     "of ipv4optd.socket decides)", s->path, sock, ctl->path);
+	else if (!streq(old_path, s->path) && ctl->path_override)
 		note(notes, "control.path changed to %s: not applied; -S %s decides",
-		     cfg->control.path, ctl->path);
+		     s->path, ctl->path);
 }
 
 struct json_object *control_get_reload_notes(const struct control *c)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * control: the control socket server (doc/control-protocol.md) inside the daemon's event loop.
+ * control: the control socket server (doc/control-protocol.md) inside the daemon's event loop:
+ * transport and access only. What each command does is the dispatcher's (commands.c).
  * A UNIX stream socket, passed by systemd (ipv4optd.socket) or created at control.path (-S).
  * Every client is non-blocking with bounded buffers and a deadline per request, so a slow,
  * silent, half-written or vanished client never stalls the loop or the other clients. Peer
@@ -12,9 +13,16 @@
 #ifndef IPV4OPTD_CONTROL_H
 #define IPV4OPTD_CONTROL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "ctlproto.h"
+#include "macro.h"
 
 #define CONTROL_MAX_CLIENTS 64
 #define CONTROL_RESERVED_CLIENTS 16   /* of those, for root, the daemon's uid, control.group */
@@ -29,24 +37,65 @@
 #define CONTROL_ACCEPT_WARN_USEC (60ULL * 1000000ULL)
 #define CONTROL_ACCEPT_BUDGET 16 /* connections accepted per wakeup */
 
-struct daemon;
-struct control;
-struct config;
+/* Who may run a command: decided from the peer's credentials at connect (SO_PEERCRED,
+ * SO_PEERGROUPS), never from what it sends. */
+enum control_access {
+	CONTROL_ACCESS_READ,   /* anyone who can connect: the socket's mode decides who can */
+	CONTROL_ACCESS_CHANGE, /* changes state: root, the daemon's uid, members of control.group */
+	_CONTROL_ACCESS_MAX,
+	_CONTROL_ACCESS_INVALID = -EINVAL,
+};
 
-/* Adopts the socket systemd passed, or creates it at d->opts.control_path or the config's
- * control.path (removing a stale socket; refusing when another daemon answers there), and
- * attaches it to d->event. Logs what fails. */
-int control_new(struct daemon *d, struct control **ret);
+/* What a command answers: data on success (an object, NULL for {}), a message (and details,
+ * an array of strings) on failure. The server frees data and details. */
+struct control_reply {
+	struct json_object *data;
+	char message[1024];
+	struct json_object *details;
+};
+
+/* Writes the message of a failure (%m names err) and returns -|err|: `return
+ * control_reply_error(rp, r, "cannot join %s: %m", what);`. */
+_printf_(3, 4) int control_reply_error(struct control_reply *rp, int err, const char *fmt, ...);
+
+/* What the server hands each decoded request to (commands.c gives the daemon's). The server
+ * checks access, frames the answer and keeps the connection; the dispatcher only carries the
+ * command out. */
+struct control_dispatcher {
+	/* The access command needs; _CONTROL_ACCESS_INVALID: the dispatcher does not know it. */
+	enum control_access (*access)(enum ctl_command command);
+	/* Carries out command with args (an object, empty when none): >= 0 with the answer in
+	 * rp->data, or a negative errno with rp->message set (control_reply_error()). Runs on
+	 * the loop, one request at a time. */
+	int (*run)(enum ctl_command command, struct json_object *args, struct control_reply *rp,
+		   void *userdata);
+};
+
+/* The control block of the config, as the server needs it (copied: the config may go). */
+struct control_settings {
+	const char *path;          /* control.path */
+	const char *path_override; /* -S: used instead of path; NULL: none */
+	const char *group;         /* control.group; NULL: none */
+	mode_t mode;               /* control.mode */
+};
+
+struct control;
+
+/* Adopts the socket systemd passed, or creates it at s->path_override or s->path (removing a
+ * stale socket; refusing when another daemon answers there), and attaches it to e. Requests
+ * go to dispatcher (with userdata), which must outlive the server. Logs what fails. */
+int control_new(sd_event *e, const struct control_settings *s,
+		const struct control_dispatcher *dispatcher, void *userdata, struct control **ret);
 /* Closes every client and the socket; removes the socket file if it created it. */
 struct control *control_free(struct control *c);
 void control_freep(struct control **c);
 
-/* After a reload swapped in d->config (old: the previous one): applies what changed in the
- * control block that can be applied to a running socket (control.group: chown; control.mode:
- * chmod), logs it and what needs a restart (control.path). The notes are kept for the reload's
- * answer (control_get_reload_notes). */
-void control_config_changed(struct control *c, const struct config *old);
-/* A JSON array of strings, what the last control_config_changed said; NULL if nothing. */
+/* After a reload: the control block s of the new config. Applies what changed that can be
+ * applied to a running socket (control.group: access, chown; control.mode: chmod), logs it and
+ * what needs a restart (control.path). The notes are kept for the reload's answer
+ * (control_get_reload_notes). */
+void control_settings_changed(struct control *c, const struct control_settings *s);
+/* A JSON array of strings, what the last control_settings_changed said; NULL if nothing. */
 struct json_object *control_get_reload_notes(const struct control *c);
 
 const char *control_get_path(const struct control *c);

@@ -8,13 +8,36 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <systemd/sd-event.h>
+
+#include "clock.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "clock.h"
+#include "diagnose.h"
+#include "links.h"
 #include "log.h"
 #include "macro.h"
+#include "members.h"
 #include "notify.h"
+#include "relay.h"
 #include "state.h"
+
+struct daemon {
+	sd_event *event;
+	struct daemon_options opts;
+	struct config *config;
+	struct links *links;
+	struct members *members;
+	struct relay *relay;        /* data path of relay and log policies */
+	struct control *control;    /* the control socket (ipv4ctl) */
+	struct diagnose *diagnose;  /* what the checks found and logged last */
+	sd_event_source *diagnose_soon; /* one run after the link events of a loop iteration */
+	uint64_t start_usec;        /* CLOCK_MONOTONIC */
+	uint64_t reloads;
+	uint64_t reload_failures;
+	bool stopping;
+};
 
 /* Logs every "file:line: message" line of a config error text. */
 static void log_config_errors(int level, const char *errors)
@@ -40,6 +63,49 @@ void daemon_update_status(struct daemon *d)
 		      c.failed, c.sockets);
 }
 
+/* The checks of ipv4ctl diagnose, run by the daemon itself (at start, after a reload, after
+ * link events): what changed since the last run is logged, once. What depends on time alone
+ * (no-traffic) is left to the command. */
+static void daemon_diagnose(struct daemon *d)
+{
+	_cleanup_(diagnose_report_freep) struct diagnose_report *r = NULL;
+	const struct diagnose_input in = {
+		.config = d->config,
+		.links = d->links,
+		.members = d->members,
+		.relay = d->relay,
+		.skip_traffic = true,
+	};
+	int k;
+
+	if (!d->diagnose)
+		return;
+	k = diagnose_run(d->diagnose, &in, NULL, &r);
+	if (k >= 0)
+		k = diagnose_log_changes(d->diagnose, r);
+	if (k < 0)
+		log_warning_errno(k, "Failed to run the checks of diagnose: %m");
+}
+
+static int on_diagnose_soon(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	d->diagnose_soon = sd_event_source_disable_unref(d->diagnose_soon);
+	daemon_diagnose(d);
+	return 0;
+}
+
+/* A burst of link events (a flap, a resync) makes one run, once the loop has handled them. */
+static void daemon_diagnose_soon(struct daemon *d)
+{
+	if (d->diagnose_soon || !d->event)
+		return;
+	if (sd_event_add_defer(d->event, &d->diagnose_soon, on_diagnose_soon, d) < 0)
+		d->diagnose_soon = NULL; /* the next event or reload runs them */
+}
+
 static void on_link_event(struct links *l, enum links_event ev, const struct link *k,
 			  const char *old_name, void *userdata)
 {
@@ -52,6 +118,7 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 
 	/* Egress interfaces of relay policies come and go like memberships' ones. */
 	relay_link_event(d->relay, ev, k, old_name);
+	daemon_diagnose_soon(d);
 
 	switch (ev) {
 	case LINKS_EVENT_NEW:
@@ -85,10 +152,21 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 	daemon_update_status(d);
 }
 
+/* The control block of the config in force, as the control socket takes it. */
+static struct control_settings daemon_control_settings(const struct daemon *d)
+{
+	return (struct control_settings){
+		.path = d->config->control.path,
+		.path_override = d->opts.control_path,
+		.group = d->config->control.group,
+		.mode = d->config->control.mode,
+	};
+}
+
 /* After members_runtime_drop_foreign_ports() removed runtime joins: the state file says so. */
 static void daemon_record_dropped(struct daemon *d)
 {
-	const char *dir = d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+	const char *dir = daemon_get_state_dir(d);
 	int r = state_save(dir, d->members);
 
 	if (r < 0)
@@ -124,7 +202,8 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	r = members_reconcile(d->members, d->config, NULL);
 	if (dropped > 0)
 		daemon_record_dropped(d);
-	control_config_changed(d->control, old); /* applies and logs what it can */
+	struct control_settings cs = daemon_control_settings(d);
+	control_settings_changed(d->control, &cs); /* applies and logs what it can */
 	config_free(old); /* members hold copies, not pointers into it */
 	/* The parse of a large file (libconfig's tree) is freed now, but glibc keeps the pages:
 	 * give them back (10,000 policies: 16.8 MiB RSS before, 8.3 MiB after). */
@@ -132,9 +211,11 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	d->reloads++;
 	notify_ready();
 	daemon_update_status(d);
+	daemon_diagnose(d);
 	if (r < 0)
 		return log_error_errno(r, "Reload applied with errors: %m");
-	log_info("Reloaded %s: %zu policies", d->opts.config_path, d->config->n_policies);
+	log_info("Reloaded %s: %zu %s", d->opts.config_path, d->config->n_policies,
+		 d->config->n_policies == 1 ? "policy" : "policies");
 	return 0;
 }
 
@@ -217,9 +298,13 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up memberships: %m");
 	relay_set_members(d->relay, d->members);
+	r = diagnose_new(&d->diagnose);
+	if (r < 0)
+		return log_error_errno(r, "Out of memory");
 
 	/* Before any join: a second daemon on the same socket must not get that far. */
-	r = control_new(d, &d->control);
+	struct control_settings cs = daemon_control_settings(d);
+	r = control_new(d->event, &cs, opts->dispatcher, d, &d->control);
 	if (r < 0)
 		return r; /* logged */
 
@@ -241,8 +326,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		log_error_errno(r, "Initial reconcile incomplete: %m");
 
 	/* Runtime joins of ipv4ctl, after the config's: a bad state file cannot spoil those. */
-	if (state_load(d->opts.state_dir ? d->opts.state_dir : d->config->state_dir,
-		       d->members) > 0) {
+	if (state_load(daemon_get_state_dir(d), d->members) > 0) {
 		size_t dropped = members_runtime_drop_foreign_ports(d->members, d->config);
 
 		members_set_log_level(d->members, LOG_DEBUG);
@@ -256,10 +340,12 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 
 	struct members_counts c;
 	members_get_counts(d->members, &c);
-	log_info("Started: %zu policies, %zu memberships joined, %zu waiting for an interface, "
-		 "%zu failed, on %zu sockets (igmp_max_memberships=%u, igmp_max_msf=%u)",
-		 d->config->n_policies, c.joined, c.waiting, c.failed, c.sockets,
-		 c.max_memberships, c.max_msf);
+	log_info("Started: %zu %s, %zu %s joined, %zu waiting for an interface, %zu failed, on "
+		 "%zu %s (igmp_max_memberships=%u, igmp_max_msf=%u)", d->config->n_policies,
+		 d->config->n_policies == 1 ? "policy" : "policies", c.joined,
+		 c.joined == 1 ? "membership" : "memberships", c.waiting, c.failed, c.sockets,
+		 c.sockets == 1 ? "socket" : "sockets", c.max_memberships, c.max_msf);
+	daemon_diagnose(d);
 	*ret = TAKE_PTR(d);
 	return 0;
 }
@@ -283,6 +369,8 @@ struct daemon *daemon_free(struct daemon *d)
 	if (!d)
 		return NULL;
 	control_free(d->control);
+	sd_event_source_disable_unref(d->diagnose_soon);
+	diagnose_free(d->diagnose);
 	members_free(d->members); /* leaves every group */
 	relay_free(d->relay);      /* after members: their sockets' hooks call it */
 	links_free(d->links);
@@ -295,4 +383,59 @@ struct daemon *daemon_free(struct daemon *d)
 void daemon_freep(struct daemon **d)
 {
 	daemon_free(*d);
+}
+
+const struct config *daemon_get_config(const struct daemon *d)
+{
+	return d->config;
+}
+
+struct diagnose *daemon_get_diagnose(const struct daemon *d)
+{
+	return d->diagnose;
+}
+
+struct members *daemon_get_members(const struct daemon *d)
+{
+	return d->members;
+}
+
+struct relay *daemon_get_relay(const struct daemon *d)
+{
+	return d->relay;
+}
+
+const struct links *daemon_get_links(const struct daemon *d)
+{
+	return d->links;
+}
+
+const struct control *daemon_get_control(const struct daemon *d)
+{
+	return d->control;
+}
+
+const char *daemon_get_config_path(const struct daemon *d)
+{
+	return d->opts.config_path;
+}
+
+const char *daemon_get_state_dir(const struct daemon *d)
+{
+	return d->opts.state_dir ? d->opts.state_dir : d->config->state_dir;
+}
+
+uint64_t daemon_get_uptime_usec(const struct daemon *d)
+{
+	return clock_now_usec(CLOCK_MONOTONIC) - d->start_usec;
+}
+
+uint64_t daemon_get_reloads(const struct daemon *d)
+{
+	return d->reloads;
+}
+
+uint64_t daemon_get_reload_failures(const struct daemon *d)
+{
+	return d->reload_failures;
 }

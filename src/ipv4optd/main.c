@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -41,7 +42,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	struct daemon_options opts = { .config_path = CONFIG_DEFAULT_PATH };
+	struct daemon_options opts = {
+		.config_path = CONFIG_DEFAULT_PATH,
+		.dispatcher = &commands_dispatcher,
+	};
 	_cleanup_(daemon_freep) struct daemon *d = NULL;
 	bool test_config = false;
 	int c, r;
@@ -106,7 +110,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: invalid configuration\n", opts.config_path);
 			return 1;
 		}
-		printf("%s: configuration OK, %zu policies\n", opts.config_path, cfg->n_policies);
+		printf("%s: configuration OK, %zu %s\n", opts.config_path, cfg->n_policies,
+		       cfg->n_policies == 1 ? "policy" : "policies");
 		return 0;
 	}
 

@@ -751,6 +751,20 @@ int members_runtime_add(struct members *m, struct in_addr group, struct in_addr 
 	return 0;
 }
 
+const struct member *members_runtime_find(const struct members *m, struct in_addr group,
+					  struct in_addr source, const char *ifname)
+{
+	for (const struct member *mb = m->head; mb; mb = mb->next) {
+		if (mb->origin != MEMBER_ORIGIN_RUNTIME || mb->group.s_addr != group.s_addr ||
+		    !streq(mb->ifname, ifname))
+			continue;
+		if (source.s_addr == INADDR_ANY ? mb->n_sources == 0 :
+		    (mb->n_sources == 1 && mb->sources[0].s_addr == source.s_addr))
+			return mb;
+	}
+	return NULL;
+}
+
 size_t members_runtime_drop_foreign_ports(struct members *m, const struct config *c)
 {
 	size_t dropped = 0;
@@ -805,7 +819,8 @@ void members_get_counts(const struct members *m, struct members_counts *ret)
 		.max_msf = m->max_msf,
 	};
 
-	for (const struct member *mb = m->head; mb; mb = mb->next)
+	for (const struct member *mb = m->head; mb; mb = mb->next) {
+		c.runtime += mb->origin == MEMBER_ORIGIN_RUNTIME;
 		switch (mb->state) {
 		case MEMBER_STATE_JOINED:
 			c.joined++;
@@ -820,6 +835,7 @@ void members_get_counts(const struct members *m, struct members_counts *ret)
 		case _MEMBER_STATE_INVALID:
 			break;
 		}
+	}
 	*ret = c;
 }
 

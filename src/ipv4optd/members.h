@@ -112,6 +112,10 @@ int members_runtime_add(struct members *m, struct in_addr group, struct in_addr 
 			const char *ifname, uint16_t port);
 int members_runtime_remove(struct members *m, struct in_addr group, struct in_addr source,
 			   const char *ifname);
+/* The membership of the runtime join of group (source INADDR_ANY: any-source) on ifname, or
+ * NULL (none, or not reconciled yet). */
+const struct member *members_runtime_find(const struct members *m, struct in_addr group,
+					  struct in_addr source, const char *ifname);
 /* Removes, with a warning each, the runtime joins whose port no relay or log policy of c
  * receives on (config_port_receives): a runtime join never holds another service's port, also
  * when it was restored from the state file or a reload removed its policy. Call it before
@@ -124,6 +128,7 @@ const struct member *members_next(const struct member *mb);
 
 struct members_counts {
 	size_t joined, waiting, failed;
+	size_t runtime;                    /* of those, runtime joins */
 	size_t sockets;
 	unsigned max_memberships, max_msf; /* kernel limits in force */
 };

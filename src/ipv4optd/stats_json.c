@@ -3,18 +3,10 @@
 #include <string.h>
 
 #include "ctlproto.h"
-#include "daemon.h"
 #include "macro.h"
 #include "stats_json.h"
 
-int stats_json_policy_counters(struct daemon *d, const struct policy *p,
-			       struct json_object *obj)
-{
-	/* The data path's counters (relay.c); a join policy gets the same keys, zero. */
-	return relay_stats_policy_json(d->relay, p->name, obj);
-}
-
-static int policy_stats(struct daemon *d, const struct policy *p, struct json_object *policies)
+static int policy_stats(struct relay *rl, const struct policy *p, struct json_object *policies)
 {
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	struct json_object *a;
@@ -27,7 +19,8 @@ static int policy_stats(struct daemon *d, const struct policy *p, struct json_ob
 		json_object_put(a);
 		return -ENOMEM;
 	}
-	r = stats_json_policy_counters(d, p, o);
+	/* The data path's counters (relay.c); a join policy gets the same keys, zero. */
+	r = relay_stats_policy_json(rl, p->name, o);
 	if (r < 0)
 		return r;
 	if (json_object_object_add(policies, p->name, o) < 0)
@@ -38,22 +31,23 @@ static int policy_stats(struct daemon *d, const struct policy *p, struct json_ob
 
 /* The data path's own counters, of no policy: datagrams no policy claimed, our own output
  * heard again, the kernel's receive-queue drops, failed reads, and the data sockets. */
-static int data_path_stats(struct daemon *d, struct json_object *root)
+static int data_path_stats(struct relay *rl, struct json_object *root)
 {
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	int r;
 
 	if (!o)
 		return -ENOMEM;
-	if (!d->relay)
+	if (!rl)
 		return 0;
-	r = relay_stats_json(d->relay, o);
+	r = relay_stats_json(rl, o);
 	if (r < 0)
 		return r;
 	return ctlproto_json_add(root, "data_path", TAKE_PTR(o));
 }
 
-int stats_json_build(struct daemon *d, const char *policy, struct json_object **ret)
+int stats_json_build(const struct config *c, struct relay *rl, const char *policy,
+		     struct json_object **ret)
 {
 	_cleanup_json_ struct json_object *root = json_object_new_object();
 	struct json_object *policies = json_object_new_object();
@@ -68,20 +62,20 @@ int stats_json_build(struct daemon *d, const char *policy, struct json_object **
 	if (r < 0)
 		return r;
 	if (policy) {
-		const struct policy *p = config_find_policy(d->config, policy);
+		const struct policy *p = config_find_policy(c, policy);
 
 		if (!p)
 			return -ENOENT;
-		r = policy_stats(d, p, policies);
+		r = policy_stats(rl, p, policies);
 		if (r < 0)
 			return r;
 	} else {
-		for (size_t i = 0; i < d->config->n_policies; i++) {
-			r = policy_stats(d, &d->config->policies[i], policies);
+		for (size_t i = 0; i < c->n_policies; i++) {
+			r = policy_stats(rl, &c->policies[i], policies);
 			if (r < 0)
 				return r;
 		}
-		r = data_path_stats(d, root);
+		r = data_path_stats(rl, root);
 		if (r < 0)
 			return r;
 	}

@@ -62,16 +62,30 @@ static void check_policy(const struct config *c, const struct policy *p)
 	switch (p->action) {
 	case POLICY_ACTION_JOIN:
 		fuzz_check(p->stall_timeout_usec == 0);
+		fuzz_check(p->n_outputs == 0 && !p->outputs);
 		break;
 	case POLICY_ACTION_RELAY:
 		fuzz_check(p->port > 0);
-		fuzz_check(p->relay.to.sin_family == AF_INET && p->relay.to.sin_port != 0);
-		fuzz_check(p->relay.ttl == -1 || (p->relay.ttl >= 1 && p->relay.ttl <= 255));
-		fuzz_check(p->relay.dscp < 64);
-		fuzz_check(memchr(p->relay.interface, '\0', sizeof(p->relay.interface)));
+		fuzz_check(p->n_outputs >= 1 && p->n_outputs <= CONFIG_MAX_OUTPUTS && p->outputs);
+		for (size_t i = 0; i < p->n_outputs; i++) {
+			const struct relay_output *o = &p->outputs[i];
+
+			fuzz_check(o->to.sin_family == AF_INET && o->to.sin_port != 0);
+			fuzz_check(o->ttl == -1 || (o->ttl >= 1 && o->ttl <= 255));
+			fuzz_check(o->dscp < 64);
+			fuzz_check(memchr(o->interface, '\0', sizeof(o->interface)));
+			/* never its own input (a loop), never twice the same destination */
+			fuzz_check(!(o->to.sin_addr.s_addr == p->group.s_addr &&
+				     ntohs(o->to.sin_port) == p->port));
+			for (size_t j = 0; j < i; j++)
+				fuzz_check(!(p->outputs[j].to.sin_addr.s_addr == o->to.sin_addr.s_addr &&
+					     p->outputs[j].to.sin_port == o->to.sin_port &&
+					     strcmp(p->outputs[j].interface, o->interface) == 0));
+		}
 		break;
 	case POLICY_ACTION_LOG:
 		fuzz_check(p->port > 0);
+		fuzz_check(p->n_outputs == 0 && !p->outputs);
 		fuzz_check(p->log.target >= 0 && p->log.target < _LOG_TARGET_MAX);
 		if (p->log.target == LOG_TARGET_PCAP)
 			fuzz_check(is_absolute_path(p->log.pcap_path));
@@ -96,6 +110,7 @@ static void check_config(const struct config *c)
 	fuzz_check(config_log_level_to_string(c->log.level));
 	fuzz_check(is_absolute_path(c->state_dir));
 	fuzz_check(c->rcvbuf == 0 || c->rcvbuf >= 4096);
+	fuzz_check(c->workers >= 1 && c->workers <= CONFIG_MAX_WORKERS);
 	fuzz_check(c->n_policies <= CONFIG_MAX_POLICIES);
 	fuzz_check(c->n_policies == 0 || c->policies);
 	for (size_t i = 0; i < c->n_policies; i++)

@@ -68,6 +68,7 @@ static void check_args(enum ctl_command c, struct json_object *args)
 		r = ctlproto_args_check_keys(args, no_keys, &error);
 		break;
 	case CTL_COMMAND_STATS:
+	case CTL_COMMAND_DIAGNOSE:
 		r = ctlproto_args_check_keys(args, stats_keys, &error);
 		if (r >= 0)
 			r = ctlproto_args_get_string(args, "policy", false, 64, &s, &error);

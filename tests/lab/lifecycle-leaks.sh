@@ -137,7 +137,7 @@ rmdir "$conf"
 check "missing: ipv4ctl reload exits 1" bash -c "'$IPV4CTL' -S '$CTL_SOCK' reload >/dev/null 2>&1; [ \$? -eq 1 ]"
 cp "$LAB_TMP/good.conf" "$conf"
 kill -HUP "$DAEMON_PID"
-check "valid reload again (SIGHUP)" lab_wait 20 bash -c "[ \$(grep -c '^ipv4optd: Reloaded' '$DAEMON_LOG') -ge 2 ]"
+check "valid reload again (SIGHUP)" lab_wait 20 bash -c "[ \$(grep -c '^ipv4optd: info: Reloaded' '$DAEMON_LOG') -ge 2 ]"
 sed -i '/^lab1 239.4.1.3 1$/d' "$LAB_TMP/igmp.want"
 echo "lab0 239.4.1.2 1" >>"$LAB_TMP/igmp.want"
 check "after the reloads: /proc/net/igmp as the config and runtime joins say" \

@@ -55,7 +55,7 @@ kill -HUP "$DAEMON_PID"
 check "RELOADING=1 on SIGHUP" lab_wait 10 grep -q "RELOADING=1" "$LAB_TMP/notify.log"
 check "MONOTONIC_USEC= with it" lab_wait 10 grep -q "MONOTONIC_USEC=[0-9]" "$LAB_TMP/notify.log"
 check "READY=1 after the reload, below RELOADING=1" lab_wait 10 ready_after_reloading
-check "the daemon logged the reload" lab_wait 10 grep -q "Reloaded $conf: 1 policies" "$DAEMON_LOG"
+check "the daemon logged the reload" lab_wait 10 grep -q "Reloaded $conf: 1 policy" "$DAEMON_LOG"
 
 : >"$LAB_TMP/notify.log"
 lab_daemon_stop

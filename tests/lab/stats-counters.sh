@@ -156,7 +156,7 @@ for line in open(sys.argv[1]):
     assert typed[m.group(1)] != 'counter' or m.group(1).endswith('_total'), line
 PY
 "$IPV4CTL" -S "$SOCK" stats >"$LAB_TMP/table"
-check "table: the data path's line" grep -qx "data path: 3 sockets, 7 unmatched, $(dp loop_packets) loop, $(dp rxq_overflow_packets) rxq overflow, 1 receive errors" "$LAB_TMP/table"
+check "table: the data path's line" grep -qx "data path: 3 sockets, 7 unmatched, $(dp loop_packets) loop, $(dp rxq_overflow_packets) rxq overflow, 1 receive error" "$LAB_TMP/table"
 
 # ipv4ctl(8) shows the labels as they are printed (quotes closed, build_info documented).
 MANWIDTH=300 man -l "$top_srcdir/doc/ipv4ctl.8" 2>/dev/null >"$LAB_TMP/man"

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +153,8 @@ START_TEST(test_sample)
 	ck_assert_str_eq(p->interfaces[1], "vlan1*");
 	ck_assert_uint_eq(p->port, 5000);
 	ck_assert_int_eq(p->action, POLICY_ACTION_JOIN);
-	ck_assert_int_eq(p->relay.ttl, -1);
-	ck_assert(!p->relay.has_dscp);
+	ck_assert_uint_eq(p->n_outputs, 0);
+	ck_assert_ptr_null(p->outputs);
 	ck_assert_int_eq(p->log.target, LOG_TARGET_JOURNAL);
 	ck_assert_uint_eq(p->stall_timeout_usec, 0);
 	ck_assert_uint_eq(p->rejoin_interval_usec, 0);
@@ -168,13 +169,15 @@ START_TEST(test_sample)
 	ck_assert_str_eq(p->interfaces[0], "eth1");
 	ck_assert_uint_eq(p->port, 5001);
 	ck_assert_int_eq(p->action, POLICY_ACTION_RELAY);
-	ck_assert_int_eq(p->relay.to.sin_family, AF_INET);
-	ck_assert_uint_eq(p->relay.to.sin_addr.s_addr, ip("239.2.2.2"));
-	ck_assert_uint_eq(ntohs(p->relay.to.sin_port), 6000);
-	ck_assert_str_eq(p->relay.interface, "eth2");
-	ck_assert(p->relay.has_dscp);
-	ck_assert_uint_eq(p->relay.dscp, 34);
-	ck_assert_int_eq(p->relay.ttl, 8);
+	ck_assert_uint_eq(p->n_outputs, 1);
+	ck_assert_int_eq(p->outputs[0].to.sin_family, AF_INET);
+	ck_assert_uint_eq(p->outputs[0].to.sin_addr.s_addr, ip("239.2.2.2"));
+	ck_assert_uint_eq(ntohs(p->outputs[0].to.sin_port), 6000);
+	ck_assert_str_eq(p->outputs[0].interface, "eth2");
+	ck_assert(p->outputs[0].has_dscp);
+	ck_assert_uint_eq(p->outputs[0].dscp, 34);
+	ck_assert_int_eq(p->outputs[0].ttl, 8);
+	ck_assert_uint_eq(c->policies[2].n_outputs, 0);
 
 	p = &c->policies[2];
 	ck_assert_str_eq(p->name, "probe");
@@ -213,9 +216,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->rcvbuf, 0);
 	ck_assert_uint_eq(c->coalesce_usec, CONFIG_DEFAULT_COALESCE_USEC);
 	ck_assert_uint_eq(CONFIG_DEFAULT_COALESCE_USEC, 500);
+	ck_assert_uint_eq(c->workers, 1);
+	ck_assert_uint_eq(e->workers, 1);
 	ck_assert_uint_eq(p->port, 0);
-	ck_assert_int_eq(p->relay.ttl, -1);
-	ck_assert_str_eq(p->relay.interface, "");
+	ck_assert_uint_eq(p->n_outputs, 0);
 	ck_assert_int_eq(p->log.target, LOG_TARGET_JOURNAL);
 	ck_assert_ptr_null(p->log.pcap_path);
 	ck_assert_uint_eq(p->log.rate_limit, 0);
@@ -245,13 +249,17 @@ START_TEST(test_values)
 	ck_assert_int_eq(c->log.level, LOG_DEBUG);
 	ck_assert_str_eq(c->policies[0].interfaces[0], "x");
 	ck_assert_uint_eq(c->policies[0].port, 65535);
-	ck_assert_uint_eq(c->policies[0].relay.to.sin_addr.s_addr, ip("10.0.0.1"));
-	ck_assert_uint_eq(c->policies[0].relay.dscp, 46);
+	ck_assert_uint_eq(c->policies[0].n_outputs, 1);
+	ck_assert_uint_eq(c->policies[0].outputs[0].to.sin_addr.s_addr, ip("10.0.0.1"));
+	ck_assert_uint_eq(c->policies[0].outputs[0].dscp, 46);
+	/* unset: the kernel's default TTL, the interface by route */
+	ck_assert_int_eq(c->policies[0].outputs[0].ttl, -1);
+	ck_assert_str_eq(c->policies[0].outputs[0].interface, "");
 	ck_assert_uint_eq(c->policies[0].stall_timeout_usec, 1500000);
 	ck_assert_uint_eq(c->policies[0].rejoin_interval_usec, 125000000);
 	ck_assert_uint_eq(c->policies[1].log.rate_limit, 50);
-	ck_assert_uint_eq(c->policies[2].relay.dscp, 46);
-	ck_assert_int_eq(c->policies[2].relay.ttl, 255);
+	ck_assert_uint_eq(c->policies[2].outputs[0].dscp, 46);
+	ck_assert_int_eq(c->policies[2].outputs[0].ttl, 255);
 }
 END_TEST
 
@@ -354,6 +362,112 @@ START_TEST(test_relay)
 		      "\"averyveryverylongname\" is not a valid interface name");
 	ck_bad_policy(RR("interface = \"eth*\";"), 3, "key 'interface'", "pattern");
 #undef RR
+}
+END_TEST
+
+/* relay = ( { ... }, ... ): fan-out, each output with its own destination, egress, DSCP, TTL. */
+START_TEST(test_relay_outputs)
+{
+	_cleanup_free_ char *t = policy(
+		BASE "action = \"relay\"; port = 5000;\nrelay = (\n"
+		"  { to = \"239.2.2.2:6000\"; interface = \"eth1\"; dscp = \"EF\"; ttl = 4; },\n"
+		"  { to = \"10.0.0.9:7000\"; },\n"
+		/* the same destination out another interface is another output */
+		"  { to = \"239.2.2.2:6000\"; interface = \"eth2\"; dscp = 10; ttl = 64; }\n"
+		");");
+	_cleanup_(config_freep) struct config *c = parse_good(t);
+	const struct policy *p = &c->policies[0];
+
+	ck_assert_uint_eq(p->n_outputs, 3);
+	ck_assert_uint_eq(p->outputs[0].to.sin_addr.s_addr, ip("239.2.2.2"));
+	ck_assert_uint_eq(ntohs(p->outputs[0].to.sin_port), 6000);
+	ck_assert_str_eq(p->outputs[0].interface, "eth1");
+	ck_assert(p->outputs[0].has_dscp);
+	ck_assert_uint_eq(p->outputs[0].dscp, 46);
+	ck_assert_int_eq(p->outputs[0].ttl, 4);
+
+	ck_assert_int_eq(p->outputs[1].to.sin_family, AF_INET);
+	ck_assert_uint_eq(p->outputs[1].to.sin_addr.s_addr, ip("10.0.0.9"));
+	ck_assert_uint_eq(ntohs(p->outputs[1].to.sin_port), 7000);
+	ck_assert_str_eq(p->outputs[1].interface, "");
+	ck_assert(!p->outputs[1].has_dscp);
+	ck_assert_int_eq(p->outputs[1].ttl, -1);
+
+	ck_assert_uint_eq(p->outputs[2].to.sin_addr.s_addr, ip("239.2.2.2"));
+	ck_assert_uint_eq(ntohs(p->outputs[2].to.sin_port), 6000);
+	ck_assert_str_eq(p->outputs[2].interface, "eth2");
+	ck_assert(p->outputs[2].has_dscp);
+	ck_assert_uint_eq(p->outputs[2].dscp, 10);
+	ck_assert_int_eq(p->outputs[2].ttl, 64);
+}
+END_TEST
+
+/* A relay policy of n outputs, one per line from line 4 on, to 239.3.X.Y:6000. */
+static char *many_outputs(int n)
+{
+	char *s = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&s, &size);
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "policies = (\n{ name = \"p\"; " BASE "action = \"relay\"; port = 5000;\n"
+		"relay = (\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "{ to = \"239.3.%d.%d:6000\"; }%s\n", i / 250, i % 250 + 1,
+			i + 1 < n ? "," : "");
+	fprintf(f, "); }\n);\n");
+	fclose(f);
+	return s;
+}
+
+START_TEST(test_relay_outputs_bad)
+{
+	_cleanup_free_ char *ok = many_outputs(CONFIG_MAX_OUTPUTS);
+	_cleanup_free_ char *bad = many_outputs(CONFIG_MAX_OUTPUTS + 1);
+	_cleanup_(config_freep) struct config *c = parse_good(ok);
+
+	ck_assert_uint_eq(c->policies[0].n_outputs, CONFIG_MAX_OUTPUTS);
+	ck_assert_uint_eq(c->policies[0].outputs[CONFIG_MAX_OUTPUTS - 1].to.sin_addr.s_addr,
+			  ip("239.3.0.64"));
+	ck_bad(bad, 3, "key 'relay' in policy 'p'", "has 65 outputs, more than the limit of 64");
+
+#define L(list) BASE "action = \"relay\"; port = 5000;\nrelay = " list ";"
+	ck_bad_policy(L("( )"), 3, "key 'relay' in policy 'p'", "is an empty list");
+	ck_bad_policy(L("[ ]"), 3, "key 'relay' in policy 'p'", "is an empty list");
+	/* libconfig 1.5 dates a list element by the token after it: keep ")" on its line */
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n \"239.2.2.3:1\" )"), 5,
+		      "key 'relay' in policy 'p': entry 2", "must be a group { ... }, not a string");
+	ck_bad_policy(L("[ \"239.2.2.3:1\" ]"), 3, "key 'relay' in policy 'p': entry 1",
+		      "must be a group { ... }, not a string");
+	/* the same destination out the same interface (or both by route) twice */
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; interface = \"eth1\"; },\n"
+			" { to = \"239.2.2.3:1\"; },\n"
+			" { to = \"239.2.2.2:1\"; interface = \"eth1\"; ttl = 9; }\n)"), 6,
+		      "key 'to' in relay #3 of policy 'p'",
+		      "\"239.2.2.2:1\" out eth1 is already relay #1 (line 4)");
+	ck_bad_policy(L("(\n { to = \"10.1.1.1:1\"; },\n { to = \"10.1.1.1:1\"; dscp = 8; }\n)"), 5,
+		      "key 'to' in relay #2 of policy 'p'",
+		      "\"10.1.1.1:1\" out the route's interface is already relay #1 (line 4)");
+	/* an output to the policy's own group and port: it would receive its own output */
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { to = \"239.1.1.1:5000\"; }\n)"), 5,
+		      "key 'to' in relay #2 of policy 'p'", "own group and port");
+	/* each output is checked as the single one is, with its own line */
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { to = \"239.2.2.3:1\"; ttl = 0; }\n)"), 5,
+		      "key 'ttl' in relay #2 of policy 'p'", "0 is out of range (1-255)");
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { to = \"239.2.2.3\"; }\n)"), 5,
+		      "key 'to' in relay #2 of policy 'p'", "\"239.2.2.3\" is not ADDR:PORT");
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { to = \"239.2.2.3:1\"; dscp = \"AF99\"; }\n)"),
+		      5, "key 'dscp' in relay #2 of policy 'p'", "\"AF99\" is not a DSCP name");
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; interface = \"eth*\"; }\n)"), 4,
+		      "key 'interface' in relay #1 of policy 'p'", "pattern");
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { to = \"239.2.2.3:1\"; tll = 3; }\n)"), 5,
+		      "unknown key 'tll' in relay #2 of policy 'p'", "(did you mean 'ttl'?)");
+	ck_bad_policy(L("(\n { to = \"239.2.2.2:1\"; },\n { ttl = 3; }\n)"), 5,
+		      "missing key 'to' in relay #2 of policy 'p'", NULL);
+	ck_bad_policy(BASE "action = \"relay\"; port = 5000; relay = 5;", 2,
+		      "key 'relay' in policy 'p'",
+		      "must be a group { ... } or a list ( { ... }, ... ) of them, not an integer");
+#undef L
 }
 END_TEST
 
@@ -677,6 +791,61 @@ END_TEST
 
 /* The coalescing wait: 0 turns it off; its bound is what the receive buffer holds of a
  * 10 Gb/s burst (2 x rcvbuf / 2500 bytes per microsecond). */
+/* The CPUs this process may run on, found here as config.c must find them. */
+static unsigned test_cpus(void)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	return (unsigned)CPU_COUNT(&set);
+}
+
+START_TEST(test_workers)
+{
+	unsigned cpus = test_cpus(), max = cpus < CONFIG_MAX_WORKERS ? cpus : CONFIG_MAX_WORKERS;
+	_cleanup_free_ char *at_max = NULL, *over = NULL, *msg = NULL;
+	_cleanup_(config_freep) struct config *one = parse_good("workers = 1;");
+	_cleanup_(config_freep) struct config *all = NULL;
+	cpu_set_t saved, single;
+
+	ck_assert_uint_eq(one->workers, 1);
+	ck_assert_int_ge(asprintf(&at_max, "workers = %u;", max), 0);
+	all = parse_good(at_max);
+	ck_assert_uint_eq(all->workers, max);
+
+	ck_assert_int_ge(asprintf(&over, "\nworkers = %u;\n", max + 1), 0);
+	ck_assert_int_ge(asprintf(&msg, "%u is out of range (1-%u: this process may run on %u CPU%s",
+				  max + 1, max, cpus, cpus == 1 ? "" : "s"), 0);
+	ck_bad(over, 2, "key 'workers' at top level", msg);
+	ck_bad("workers = 0;\n", 1, "key 'workers' at top level", "0 is out of range (1-");
+	ck_bad("workers = -1;\n", 1, "key 'workers'", "-1 is out of range");
+	ck_bad("workers = 257;\n", 1, "key 'workers'", "257 is out of range");
+	ck_bad("workers = 4294967297L;\n", 1, "key 'workers'", "4294967297 is out of range");
+	ck_bad("workers = \"2\";\n", 1, "key 'workers' at top level",
+	       "must be an integer, not a string");
+	ck_bad("worker = 2;\n", 1, "unknown key 'worker'", "(did you mean 'workers'?)");
+
+	/* The affinity mask counts, not the CPUs the machine has (taskset, CPUAffinity=). */
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&single);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &saved)) {
+			CPU_SET(i, &single);
+			break;
+		}
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(single), &single), 0);
+	{
+		_cleanup_free_ char *e = parse_bad("workers = 2;\n");
+		_cleanup_(config_freep) struct config *c = parse_good("workers = 1;\n");
+
+		ck_assert_int_eq(sched_setaffinity(0, sizeof(saved), &saved), 0);
+		ck_assert_msg(has_error(e, 1, "2 is out of range (1-1: this process may run on 1 CPU)",
+					NULL), "%s", e);
+		ck_assert_uint_eq(c->workers, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_coalesce)
 {
 	_cleanup_(config_freep) struct config *off = parse_good("coalesce_usec = 0;");
@@ -765,6 +934,48 @@ START_TEST(test_error_value_with_newline)
 	       "\"239.1\\n);\\n\" is not an IPv4 address");
 	ck_bad_policy(BASE "action = \"log\"; port = 7000;\nlog = { target = \"a\\tb\\x01\"; };",
 		      3, "key 'target'", "\"a\\tb\\x01\"");
+}
+END_TEST
+
+/* What an operator gets wrong (issue 16, item 7): a policy named as ipv4ctl names the runtime
+ * joins, an interface listed twice, and the slips behind libconfig's bare "syntax error". */
+START_TEST(test_operator_slips)
+{
+	ck_bad("policies = (\n" JOIN("x") ",\n" JOIN("runtime") "\n);\n", 3,
+	       "key 'name' in policy #2", "\"runtime\" is reserved");
+	ck_bad("policies = (\n" JOIN("Runtime") "\n);\n", 2, "key 'name'", "is reserved");
+	config_free(parse_good("policies = (\n" JOIN("runtime-tv") "\n);\n"));
+
+	ck_bad_policy("group = \"239.1.1.1\"; action = \"join\";\ninterfaces = [ \"eth0\", \"eth1\",\n"
+		      "\"eth0\" ];", 4, "key 'interfaces' in policy 'p'", "\"eth0\" is listed twice");
+	ck_bad_policy("group = \"239.1.1.1\"; action = \"join\"; interfaces = [ \"e*\", \"e*\" ];", 2,
+		      "key 'interfaces'", "\"e*\" is listed twice");
+	{
+		/* a pattern and a name it matches are two texts: not refused */
+		_cleanup_(config_freep) struct config *c = parse_good(
+			"policies = ( { name = \"p\"; group = \"239.1.1.1\"; action = \"join\"; "
+			"interfaces = [ \"eth*\", \"eth0\" ]; } );");
+		ck_assert_uint_eq(c->policies[0].n_interfaces, 2);
+	}
+
+	ck_bad_policy("group = 239.1.1.1; interfaces = [ \"eth0\" ]; action = \"join\";", 2,
+		      "syntax error", "addresses are strings: \"239.1.1.1\"");
+	ck_bad_policy(BASE "action = \"relay\";\nrelay = { to = 239.2.2.2:5000; };", 3,
+		      "syntax error", "addresses are strings: \"239.2.2.2:5000\"");
+	ck_bad_policy(BASE "action = \"join\"; sources = [ 10.1.1.1 ];", 2, "syntax error",
+		      "addresses are strings: \"10.1.1.1\"");
+	ck_bad_policy("group = \"239.1.1.1\"; interfaces = [ eth0 ]; action = \"join\";", 2,
+		      "syntax error", "names are strings: \"eth0\"");
+	ck_bad_policy(BASE "action = join;", 2, "syntax error", "names are strings: \"join\"");
+	ck_bad_policy(BASE "action = \"join\"; stall_timeout = 5s;", 2, "syntax error",
+		      "a value with a unit is a string: \"5s\"");
+	ck_bad("policies = (\n" JOIN("a") ",\n);\n", 3, "syntax error",
+	       "no comma after the last entry of a list");
+	ck_bad_policy("group = \"239.1.1.1; interfaces = [ \"eth0\" ]; action = \"join\";", 2,
+		      "syntax error", "a string is not closed");
+	/* keys after a ',' (libconfig takes it for ';') are not values */
+	ck_bad_policy("group = \"239.1.1.1\", interfaces = [ \"eth0\" ], action = \"join\";\n"
+		      "port = ;", 3, "syntax error", NULL);
 }
 END_TEST
 
@@ -895,7 +1106,8 @@ START_TEST(test_shipped_config)
 	p = config_find_policy(c, "feed-a");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(p->action, POLICY_ACTION_RELAY);
-	ck_assert_str_eq(p->relay.interface, "lab2");
+	ck_assert_uint_eq(p->n_outputs, 1);
+	ck_assert_str_eq(p->outputs[0].interface, "lab2");
 	p = config_find_policy(c, "probe");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(p->action, POLICY_ACTION_LOG);
@@ -913,6 +1125,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_values);
+	tcase_add_test(tc, test_relay_outputs);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_shipped_config);
 	suite_add_tcase(s, tc);
@@ -922,6 +1135,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_sources);
 	tcase_add_test(errs, test_port);
 	tcase_add_test(errs, test_relay);
+	tcase_add_test(errs, test_relay_outputs_bad);
 	tcase_add_test(errs, test_log);
 	tcase_add_test(errs, test_timers);
 	tcase_add_test(errs, test_minimums);
@@ -936,6 +1150,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_log_level);
 	tcase_add_test(errs, test_top_level);
 	tcase_add_test(errs, test_coalesce);
+	tcase_add_test(errs, test_workers);
 	tcase_add_test(errs, test_multiple_errors);
 	tcase_add_test(errs, test_error_cap);
 	tcase_add_test(errs, test_no_error_text);
@@ -945,6 +1160,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(misc, test_enum_tables);
 	tcase_add_test(misc, test_matches_interface);
+	tcase_add_test(misc, test_operator_slips);
 	suite_add_tcase(s, misc);
 	return s;
 }

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include "config_json.h"
+#include "ctlproto.h"
+#include "macro.h"
+#include "view.h"
+
+int config_json_policy(const struct policy *p, struct json_object **ret)
+{
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return -ENOMEM;
+	if (view_add_strings(o, "interfaces", p->interfaces, p->n_interfaces) < 0 ||
+	    view_add_string(o, "name", p->name) < 0 || view_add_addr(o, "group", p->group) < 0 ||
+	    view_add_addrs(o, "sources", p->sources, p->n_sources) < 0 ||
+	    view_add_addrs(o, "exclude", p->exclude, p->n_exclude) < 0 ||
+	    view_add_string(o, "action", policy_action_to_string(p->action)) < 0 ||
+	    view_add_int(o, "port", p->port) < 0 || view_add_int(o, "line", p->line) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int config_json_append_policies(const struct config *c, struct json_object *arr)
+{
+	for (size_t i = 0; i < c->n_policies; i++) {
+		struct json_object *p;
+		int r;
+
+		r = config_json_policy(&c->policies[i], &p);
+		if (r < 0)
+			return r;
+		if (json_object_array_add(arr, p) < 0) {
+			json_object_put(p);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
