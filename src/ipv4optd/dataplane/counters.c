@@ -13,7 +13,6 @@ static const char *const drop_names[_COUNTERS_DROP_MAX] = {
 	[COUNTERS_DROP_NO_INTERFACE] = "no_interface",
 	[COUNTERS_DROP_FILTERED] = "filtered",
 	[COUNTERS_DROP_LOOP] = "loop",
-	[COUNTERS_DROP_RATE_LIMITED] = "rate_limited",
 	[COUNTERS_DROP_WRITE_ERROR] = "write_error",
 };
 

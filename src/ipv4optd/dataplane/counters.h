@@ -26,7 +26,6 @@ enum counters_drop {
 	COUNTERS_DROP_NO_INTERFACE,     /* the egress interface does not exist now */
 	COUNTERS_DROP_FILTERED,         /* source not allowed by the policy */
 	COUNTERS_DROP_LOOP,             /* our own output coming back */
-	COUNTERS_DROP_RATE_LIMITED,     /* log to the journal: over rate_limit */
 	COUNTERS_DROP_WRITE_ERROR,      /* log to a pcap file: the file cannot be written */
 	_COUNTERS_DROP_MAX,
 };

@@ -54,7 +54,7 @@ struct rpolicy {
 	uint64_t id;                   /* never reused: what a queued record names */
 	struct rpolicy *inext;         /* id hash chain */
 	struct capture *capture;
-	uint64_t log_written, log_bytes, log_rate_limited, log_write_errors;
+	uint64_t log_written, log_bytes, log_write_errors;
 
 	/* errors the workers recorded, as far as logged */
 	uint64_t errors_logged;
@@ -801,9 +801,7 @@ static void on_record(const struct recordq_entry *e, const void *data, void *use
 	if (k > 0) {
 		rp->log_written++;
 		rp->log_bytes += e->len;
-	} else if (k == 0)
-		rp->log_rate_limited++;
-	else
+	} else if (k < 0)
 		rp->log_write_errors++; /* capture logs its own write errors */
 }
 
@@ -1272,8 +1270,6 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 	for (size_t i = 0; drops && i < _COUNTERS_DROP_MAX; i++) {
 		uint64_t d = SUM(rp, drops[i]);
 
-		if (i == COUNTERS_DROP_RATE_LIMITED)
-			d += rp->log_rate_limited;
 		if (i == COUNTERS_DROP_WRITE_ERROR)
 			d += rp->log_write_errors;
 
@@ -1306,6 +1302,10 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 				       json_object_new_string(up && rp->n_outputs ? "up" : "down"));
 		k |= outputs_json(rp, obj);
 	}
+	/* A record the journal's rate limit suppressed is no lost datagram: the datagram was
+	 * received and counted; only its record was not written (capture.c sums them up in the
+	 * log). So it is not among the drops. */
+	k |= add_u64(obj, "suppressed_records", rp->capture ? capture_suppressed(rp->capture) : 0);
 	if (rp->capture)
 		k |= add_u64(obj, "rotations", capture_rotations(rp->capture));
 	return k ? -ENOMEM : 0;
