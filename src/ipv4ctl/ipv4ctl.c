@@ -382,7 +382,7 @@ static int show_show(struct json_object *d)
 	static const char *const ph[] = { "POLICY", "GROUP", "SOURCES", "ACTION", "PORT",
 					  "INTERFACES" };
 	static const char *const mh[] = { "POLICY", "ORIGIN", "GROUP", "SOURCES", "DEV",
-					  "INDEX", "PORT", "STATE", "SINCE", "ERROR" };
+					  "INDEX", "PORT", "STATE", "SINCE", "FINDINGS", "ERROR" };
 	_cleanup_(output_table_freep) struct output_table *pt = NULL, *mt = NULL;
 	struct json_object *policies, *members;
 	int r;
@@ -421,16 +421,19 @@ static int show_show(struct json_object *d)
 	}
 	for (size_t i = 0; i < json_object_array_length(members); i++) {
 		struct json_object *m = json_object_array_get_idx(members, i);
-		char src[1024], idx[16], port[16];
+		char src[1024], idx[16], port[16], codes[512];
 
 		format_sources(m, "sources", streq(jstr(m, "mode") ?: "", "include"), src,
 			       sizeof(src));
+		/* the codes of ipv4ctl diagnose's findings on it, "-" for none */
+		format_sources(m, "findings", true, codes, sizeof(codes));
 		snprintf(idx, sizeof(idx), "%lld", (long long)jint(m, "ifindex"));
 		snprintf(port, sizeof(port), "%lld", (long long)jint(m, "port"));
 		const char *row[] = { jstr(m, "policy"), jstr(m, "origin"), jstr(m, "group"), src,
 				      jstr(m, "ifname"), jint(m, "ifindex") ? idx : NULL,
 				      jint(m, "port") ? port : NULL, jstr(m, "state"),
-				      jstr(m, "since"), jstr(m, "error") ?: "" };
+				      jstr(m, "since"), codes[0] ? codes : NULL,
+				      jstr(m, "error") ?: "" };
 		if (output_table_add(mt, row) < 0)
 			return EXIT_REFUSED;
 	}
@@ -872,7 +875,8 @@ static const struct verb {
 	{ "show", "", "policies and memberships",
 	  "Lists the policies of the configuration, then every membership: policy, origin\n"
 	  "(config or runtime), group, sources, interface, index, port, state (joined, waiting\n"
-	  "for the interface, failed with the kernel's reason) and since when (UTC).\n",
+	  "for the interface, failed with the kernel's reason), since when (UTC) and the codes\n"
+	  "of what diagnose finds on it (FINDINGS).\n",
 	  cmd_show },
 	{ "stats", "[POLICY] [--prometheus]", "per-policy counters",
 	  "Counters of every policy, or of POLICY: datagrams and bytes in and out, drops,\n"

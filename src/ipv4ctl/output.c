@@ -154,8 +154,9 @@ static const char *metric_help(const char *key)
 		{ "bytes_sent", "Payload bytes the kernel took to send (relay), or written (log)" },
 		{ "dropped_packets", "Datagrams received but not relayed or logged, every reason "
 				     "(the sum of ipv4opt_drops_total)" },
-		{ "drops", "Datagrams received but not relayed or logged, by reason; "
-			   "reason=\"rate_limited\": journal records suppressed by log.rate_limit" },
+		{ "drops", "Datagrams received but not relayed or logged, by reason" },
+		{ "suppressed_records", "Journal records of a log policy not written because of "
+					"log.rate_limit (their datagrams were received: no drops)" },
 		{ "stalls", "Times no datagram came for stall_timeout: the group was left and "
 			    "joined again" },
 		{ "rejoins", "Leaves and joins again, by stall_timeout or rejoin_interval" },

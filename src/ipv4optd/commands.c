@@ -191,6 +191,22 @@ static int cmd_show(struct daemon *d, struct json_object *args, struct control_r
 	r = links_json_append_all(daemon_get_links(d), ifs);
 	if (r < 0)
 		return r;
+	/* each membership marked with the codes ipv4ctl diagnose finds on it */
+	{
+		_cleanup_(diagnose_report_freep) struct diagnose_report *report = NULL;
+		const struct diagnose_input in = {
+			.config = daemon_get_config(d),
+			.links = daemon_get_links(d),
+			.members = daemon_get_members(d),
+			.relay = daemon_get_relay(d),
+		};
+
+		r = diagnose_run(NULL, &in, NULL, &report);
+		if (r >= 0)
+			r = diagnose_report_mark_members(report, daemon_get_members(d), members);
+		if (r < 0)
+			return r;
+	}
 	rp->data = TAKE_PTR(o);
 	return 0;
 }

@@ -38,6 +38,7 @@ static const char *const code_names[_DIAGNOSE_CODE_MAX] = {
 	[DIAGNOSE_CODE_NO_TRAFFIC] = "no-traffic",
 	[DIAGNOSE_CODE_KERNEL_REFUSED] = "kernel-refused",
 	[DIAGNOSE_CODE_IGMP_VERSION_FORCED] = "igmp-version-forced",
+	[DIAGNOSE_CODE_IGMP_OLD_QUERIER] = "igmp-old-querier",
 };
 
 static const char *const severity_names[_DIAGNOSE_SEVERITY_MAX] = {
@@ -543,7 +544,7 @@ static void check_address(struct run *run, const struct member *mb)
 	    mb->ifname, mb->group,
 	    hintf(hint, sizeof(hint), "ip address add ADDRESS/PREFIX dev %s", mb->ifname),
 	    "%s has no IPv4 address: the IGMP reports for %s leave with source 0.0.0.0, which "
-	    "snooping switches and queriers may ignore, and rp_filter drops every source on it",
+	    "snooping switches and queriers may ignore",
 	    mb->ifname, addr_str(mb->group, g));
 }
 
@@ -592,6 +593,52 @@ static void check_rp_filter(struct run *run, const struct member *mb)
 	    addr_str(mb->group, g), counter);
 }
 
+/* The version the kernel runs IGMP in on ifindex, as /proc/net/igmp's Querier column says
+ * ("V3", or "V1"/"V2" while a querier of that version was heard recently, RFC 3376 section
+ * 7.2.1): 1, 2, 3, or -1 when unknown. */
+static int igmp_version(const struct run *run, int ifindex)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t n = 0;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/net/igmp", run->proc);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (getline(&line, &n, f) > 0) {
+		int idx, v;
+		char dev[IF_NAMESIZE + 1];
+		unsigned count;
+
+		/* "Idx\tDevice    : Count Querier\t..." then per device "1\tlo        :     1      V3" */
+		if (sscanf(line, "%d %16s : %u V%d", &idx, dev, &count, &v) == 4 && idx == ifindex)
+			return v;
+	}
+	return -1;
+}
+
+/* A source-specific membership on an interface where an IGMPv1/v2 querier was heard: the
+ * kernel answers in that version, which cannot carry sources (RFC 3376 section 7.2.1). */
+static void check_querier(struct run *run, const struct member *mb)
+{
+	char g[INET_ADDRSTRLEN];
+	int v;
+
+	if (mb->mode != IPV4OPT_FILTER_INCLUDE || mb->n_sources == 0)
+		return;
+	v = igmp_version(run, mb->ifindex);
+	if (v != 1 && v != 2)
+		return;
+	add(run, DIAGNOSE_CODE_IGMP_OLD_QUERIER, DIAGNOSE_SEVERITY_WARNING, mb->policy,
+	    mb->ifname, mb->group,
+	    "have the querier (router or switch) of that link run IGMPv3",
+	    "an IGMPv%d querier was heard on %s, so the kernel answers in IGMPv%d, which cannot "
+	    "carry sources: the source-specific join of %s reaches the network as any-source",
+	    v, mb->ifname, v, addr_str(mb->group, g));
+}
+
 /* IGMPv1/v2 hosts cannot ask for sources (RFC 3376 section 7.2.1): with the version forced
  * below 3, a source-specific join is sent as any-source, or not at all. */
 static void check_igmp_version(struct run *run, const struct member *mb)
@@ -604,8 +651,10 @@ static void check_igmp_version(struct run *run, const struct member *mb)
 	if (conf_read_int(run, mb->ifname, "force_igmp_version", &one) < 0)
 		one = 0;
 	v = all > one ? all : one;
-	if (v <= 0)
+	if (v <= 0) {
+		check_querier(run, mb);
 		return;
+	}
 	sysctl_name(mb->ifname, "force_igmp_version", sys, sizeof(sys));
 	if (mb->mode == IPV4OPT_FILTER_INCLUDE && v < 3)
 		add(run, DIAGNOSE_CODE_IGMP_VERSION_FORCED, DIAGNOSE_SEVERITY_WARNING, mb->policy,
@@ -635,8 +684,8 @@ static void check_refused(struct run *run, const struct member *mb)
 		(void)proc_read_int(run, "sys/net/ipv4/igmp_max_memberships", &maxm);
 		(void)proc_read_int(run, "sys/net/ipv4/igmp_max_msf", &msf);
 		(void)proc_read_int(run, "sys/net/core/optmem_max", &optmem);
-		if (mb->mode == IPV4OPT_FILTER_INCLUDE && mb->n_sources > 0 &&
-		    (msf < 0 || mb->n_sources > (size_t)msf || optmem >= 0))
+		/* the kernel says ENOBUFS for both: a source-specific join is the sources' */
+		if (mb->mode == IPV4OPT_FILTER_INCLUDE && mb->n_sources > 0)
 			add(run, DIAGNOSE_CODE_SOURCE_LIMIT, DIAGNOSE_SEVERITY_ERROR, mb->policy,
 			    mb->ifname, mb->group,
 			    hintf(hint, sizeof(hint), "raise the limits: sysctl -w "
@@ -1168,5 +1217,59 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 	logged_free(d->logged, d->n_logged);
 	d->logged = now;
 	d->n_logged = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* ipv4ctl show's marks                                                                        */
+
+static uint64_t mark_hash(const char *policy, const char *ifname)
+{
+	return name_hash(policy) * 31 + name_hash(ifname);
+}
+
+int diagnose_report_mark_members(const struct diagnose_report *r, const struct members *m,
+				 struct json_object *arr)
+{
+	_cleanup_free_ size_t *slots = NULL, *next = NULL;
+	size_t cap = 16, i = 0;
+
+	/* findings by (policy, interface): a chain per slot, so each membership looks only at
+	 * the findings of its own policy and interface */
+	while (cap < 2 * r->n_findings)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	next = calloc(r->n_findings ? r->n_findings : 1, sizeof(*next));
+	if (!slots || !next)
+		return -ENOMEM;
+	for (size_t f = 0; f < r->n_findings; f++) {
+		size_t k;
+
+		if (!r->findings[f].policy)
+			continue;
+		k = mark_hash(r->findings[f].policy, r->findings[f].ifname) & (cap - 1);
+		next[f] = slots[k];
+		slots[k] = f + 1;
+	}
+	for (const struct member *mb = members_first(m); mb; mb = members_next(mb), i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *codes;
+		size_t k = mark_hash(mb->policy, mb->ifname) & (cap - 1);
+
+		if (!o)
+			return -EINVAL; /* arr is not the members' array */
+		codes = json_object_new_array();
+		if (ctlproto_json_add(o, "findings", codes) < 0)
+			return -ENOMEM;
+		for (size_t f = slots[k]; f; f = next[f - 1]) {
+			const struct diagnose_finding *x = &r->findings[f - 1];
+
+			if (!streq(x->policy, mb->policy) || !streq(x->ifname, mb->ifname) ||
+			    (x->group.s_addr != INADDR_ANY && x->group.s_addr != mb->group.s_addr))
+				continue;
+			if (json_object_array_add(codes, json_object_new_string(
+							  diagnose_code_to_string(x->code))) < 0)
+				return -ENOMEM;
+		}
+	}
 	return 0;
 }

@@ -42,6 +42,7 @@ enum diagnose_code {
 	DIAGNOSE_CODE_NO_TRAFFIC,
 	DIAGNOSE_CODE_KERNEL_REFUSED,
 	DIAGNOSE_CODE_IGMP_VERSION_FORCED,
+	DIAGNOSE_CODE_IGMP_OLD_QUERIER,
 	_DIAGNOSE_CODE_MAX,
 	_DIAGNOSE_CODE_INVALID = -EINVAL,
 };
@@ -121,6 +122,13 @@ int diagnose_report_to_json(const struct diagnose_report *r, struct json_object 
  * state). r must be a run over every policy. Returns 0 or -ENOMEM (then nothing is
  * remembered anew). */
 int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r);
+
+/* ipv4ctl show's marks: adds "findings": [CODE...] to each object of arr, the array of
+ * memberships in members order (members_json_append_all()'s): the codes of the findings of
+ * that membership's policy and interface, and of its group or of none. Returns 0, -ENOMEM, or
+ * -EINVAL when arr has fewer objects than m has memberships. */
+int diagnose_report_mark_members(const struct diagnose_report *r, const struct members *m,
+				 struct json_object *arr);
 
 /* True if a finding names this policy, interface and group (ipv4ctl show's mark). */
 bool diagnose_report_has(const struct diagnose_report *r, const char *policy, const char *ifname,

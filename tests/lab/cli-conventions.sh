@@ -87,6 +87,10 @@ for c in $("$IPV4CTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF {
 	check "ipv4ctl(8) describes $c" grep -qE "^       $c( |\$)" "$LAB_TMP/man"
 done
 check "ipv4ctl(8) documents \$IPV4CTL_SOCKET" grep -q "IPV4CTL_SOCKET" "$LAB_TMP/man"
+check "the man pages carry one date" \
+	[ "$(sed -n 's/^\.TH [^ ]* [0-9] "\([^"]*\)".*/\1/p' "$top_srcdir"/doc/*.[358] | sort -u | wc -l)" -eq 1 ]
+check "no doc names an issue number" \
+	bash -c "! grep -niE 'issue [0-9]' '$top_srcdir'/doc/*.md '$top_srcdir'/doc/*.[358] '$top_srcdir/README'"
 check "doc/examples/iptv-relay.conf is valid" \
 	"$IPV4OPTD" --test-config -f "$top_srcdir/doc/examples/iptv-relay.conf"
 

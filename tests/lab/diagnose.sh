@@ -150,6 +150,20 @@ check "diagnose for people: the code, the policy and a fix line" bash -c \
 	"'$IPV4CTL' -S '$SOCK' diagnose | grep -q '^error: rp-filter, policy rpf, in0: ' && \
 	 '$IPV4CTL' -S '$SOCK' diagnose | grep -q '^  fix: '"
 
+# Item 3: show marks each membership with the codes found on it.
+# marks POLICY CODES: show -j's "findings" of POLICY's membership are CODES (comma-separated).
+marks() {
+	"$IPV4CTL" -S "$SOCK" -j show | python3 -c '
+import json, sys
+m = [x for x in json.load(sys.stdin)["members"] if x["policy"] == sys.argv[1]]
+sys.exit(not m or ",".join(sorted(m[0]["findings"])) != sys.argv[2])' "$1" "$2"
+}
+check "show -j: noaddr's membership marked no-ipv4-address" marks noaddr no-ipv4-address
+check "show -j: rpf's marked no-traffic and rp-filter" marks rpf no-traffic,rp-filter
+check "show -j: healthy's not marked" marks healthy ""
+check "show: the noaddr line names the code" bash -c \
+	"'$IPV4CTL' -S '$SOCK' show | grep -E '^noaddr .* na0 .*no-ipv4-address'"
+
 # rmem_max below rcvbuf: every receiving policy's buffer is capped (rcvbuf is global).
 echo $((RCVBUF / 4)) >/proc/sys/net/core/rmem_max
 check "diagnose: rcvbuf-capped on healthy, in0 (rmem_max $((RCVBUF / 4)) < rcvbuf $RCVBUF)" \
@@ -162,6 +176,7 @@ restore_rmem
 lab_ip d addr add 10.80.7.1/24 dev na0
 check "fix (address on na0): no-ipv4-address clears" \
 	lab_wait 5 no_finding no-ipv4-address noaddr
+check "fix (address on na0): show no longer marks it" marks noaddr ""
 lab_exec d sysctl -qw net.ipv4.conf.in0.rp_filter=0
 check "fix (rp_filter=0): rp-filter clears" lab_wait 5 no_finding rp-filter rpf
 send 10.80.9.9 232.20.0.3:5103 -n 5 -l 100 -r 2000

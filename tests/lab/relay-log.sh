@@ -91,6 +91,7 @@ check "journal: summary of the suppressed records" \
 	lab_wait 15 grep -q "Policy jrnl: 45 records suppressed" "$DAEMON_LOG"
 check "journal: 5 records within the second" \
 	[ "$(grep -c 'Policy jrnl: .* 10\.80\.1\.2:[0-9]* > 239\.10\.0\.8:5008 on in0 ttl 3 tos 0x00 len 64' "$DAEMON_LOG")" -eq 5 ]
-check "journal: 45 counted as rate_limited" stat_is jrnl drops.rate_limited 45
+check "journal: 45 counted as suppressed records" stat_is jrnl suppressed_records 45
+check "... and not as dropped datagrams" stat_is jrnl dropped_packets 0
 
 lab_done

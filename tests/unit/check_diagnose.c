@@ -177,6 +177,20 @@ START_TEST(test_findings)
 	ck_assert_ptr_nonnull(find(r2, "no-ipv4-address", "ssm"));
 	ck_assert_uint_eq(r2->n_findings, 1);
 	r2 = diagnose_report_free(r2);
+	/* an IGMPv2 querier heard on lo (the kernel's Querier column): the same, from outside */
+	put_file(dir, "net/igmp", "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+		 "1\tlo        :     2      V2\n\t\t\t\t010000E0     1 0:00000000\t\t0\n");
+	ck_assert_int_eq(diagnose_run(d, &in, "ssm", &r2), 0);
+	f = find(r2, "igmp-old-querier", "ssm");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, DIAGNOSE_SEVERITY_WARNING);
+	ck_assert_ptr_nonnull(strstr(f->message, "IGMPv2 querier"));
+	r2 = diagnose_report_free(r2);
+	put_file(dir, "net/igmp", "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+		 "1\tlo        :     2      V3\n");
+	ck_assert_int_eq(diagnose_run(d, &in, "ssm", &r2), 0);
+	ck_assert_ptr_null(find(r2, "igmp-old-querier", "ssm"));
+	r2 = diagnose_report_free(r2);
 	/* forced to IGMPv2: a source-specific join cannot say its source */
 	put_file(dir, "sys/net/ipv4/conf/lo/force_igmp_version", "2\n");
 	ck_assert_int_eq(diagnose_run(d, &in, "ssm", &r2), 0);
