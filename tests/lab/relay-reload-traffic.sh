@@ -8,7 +8,7 @@
 . "$(dirname "$0")/relay-lib.sh"
 
 relay_lab
-# conf N BASE: the relay policy, and N join policies on 239.50.BASE.x (spread over sockets).
+# conf N BASE: the relay policy, and N join policies on 239.(50+BASE).x.y (spread over sockets).
 conf() {
 	{
 		echo 'rcvbuf = 33554432;'
@@ -16,8 +16,8 @@ conf() {
 		echo '  { name = "live"; group = "239.10.0.7"; interfaces = [ "in0" ]; port = 5007;'
 		echo '    action = "relay"; relay = { to = "239.20.0.7:6007"; interface = "out0"; }; }'
 		for i in $(seq 1 "$1"); do
-			printf '  ,{ name = "bulk%d"; group = "239.50.%d.%d"; interfaces = [ "in0" ]; }\n' \
-				"$i" "$2" "$i"
+			printf '  ,{ name = "bulk%d"; group = "239.%d.%d.%d"; interfaces = [ "in0" ];
+	    action = "join"; }\n' "$i" $((50 + $2)) $((i / 200)) $((i % 200 + 1))
 		done
 		echo ');'
 	} >"$LAB_TMP/conf"
@@ -26,7 +26,7 @@ conf 300 1
 lab_daemon_start d "$LAB_TMP/conf"
 lab_wait 10 joined 239.10.0.7
 check "the relay policy's group is held" joined 239.10.0.7
-check "the bulk groups are held" lab_wait 10 joined 239.50.1.300
+check "the bulk groups are held" lab_wait 10 joined 239.51.1.101
 
 recv_start live -p 6007 -g 239.20.0.7 -I r0 -c 20000 -T 120 -R 33554432
 lab_exec src "$MCSEND" -s 10.80.1.2 -I s0 -n 20000 -l 1316 -r 4000 -b 16 239.10.0.7:5007 \
@@ -45,8 +45,8 @@ for round in 2 3 4; do
 	"$IPV4CTL" -S "$SOCK" leave 239.60.0.$round dev in0 >/dev/null
 done
 check "the control work was done while the sender still ran" kill -0 "$SEND_PID"
-check "the last reload is in force (239.50.4.100 held)" lab_wait 10 joined 239.50.4.100
-check "a group of the first config is gone (239.50.1.1)" lab_wait 10 eval '! joined 239.50.1.1'
+check "the last reload is in force (239.54.0.101 held)" lab_wait 10 joined 239.54.0.101
+check "a group of the first config is gone (239.51.0.2)" lab_wait 10 eval '! joined 239.51.0.2'
 wait "$SEND_PID"
 wait "$RECV_PID"
 check "every datagram arrived (20000): $(recv_value live packets)" \
