@@ -109,7 +109,8 @@ static bool ends_with(const char *s, const char *suffix)
 static bool is_gauge(const char *key)
 {
 	return ends_with(key, "_per_second") || ends_with(key, "_seconds") ||
-	       streq(key, "data_sockets") || streq(key, "max_datagram_bytes");
+	       streq(key, "data_sockets") || streq(key, "workers") ||
+	       streq(key, "max_datagram_bytes");
 }
 
 /* String members that are labels: stable per policy. Others (last_source, egress) would
@@ -173,6 +174,7 @@ static const char *metric_help(const char *key)
 					  "receive buffer was full (SO_RXQ_OVFL)" },
 		{ "receive_errors", "Failed reads of data sockets" },
 		{ "data_sockets", "Sockets of the data path (one per port received on)" },
+		{ "workers", "Threads of the data plane (config workers, as the daemon started)" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(help); i++)

@@ -291,7 +291,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		log_warning_errno(r, "Failed to enable the watchdog: %m");
 
 	/* The data path first: the membership engine calls its hooks for each data socket. */
-	r = relay_new(d->event, &d->relay);
+	r = relay_new(d->event, d->config->workers, &d->relay);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the data path: %m");
 	r = members_new(relay_members_hooks(), d->relay, &d->members);

@@ -884,7 +884,7 @@ static void check_output(struct run *run, const struct policy *p, const struct r
 	bool mcast = IN_MULTICAST(ntohl(o->to.sin_addr.s_addr));
 	const struct link *k = NULL;
 	struct route_answer ra = {};
-	int ifindex = 0, mtu, r;
+	int ifindex = 0, mtu = 0, r;
 
 	snprintf(to, sizeof(to), "%s:%u", addr_str(o->to.sin_addr, a), ntohs(o->to.sin_port));
 	if (o->interface[0]) {

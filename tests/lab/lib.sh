@@ -265,7 +265,7 @@ lab_done() {
 	fi
 	if [ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ]; then
 		check "no sanitizer report in the daemon's log" \
-			bash -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$DAEMON_LOG'"
+			bash -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' '$DAEMON_LOG'"
 	fi
 	if [ "$LAB_FAILED" -gt 0 ]; then
 		echo "$((LAB_CHECKS - LAB_FAILED)) passed, $LAB_FAILED failed"

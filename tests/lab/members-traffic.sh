@@ -76,11 +76,14 @@ check "exclude: the excluded source does not" lab_traffic_stopped src 10.77.1.6 
 check "exclude: ... while others still do" lab_traffic_flows src 10.77.1.5 239.9.9.9 5002
 
 # The sockets that hold `join` memberships are never bound to a port: the kernel has nowhere
-# to queue a datagram for them (ss lists only bound UDP sockets; the daemon has none here).
+# to queue a datagram for them (ss lists only bound UDP sockets). The one bound socket the
+# daemon has is its data-plane worker's send socket (an ephemeral port, a drop-all filter).
 n_sock=$(find "/proc/$DAEMON_PID/fd" -lname 'socket:*' | wc -l)
 check "the daemon holds its groups on sockets ($n_sock open)" [ "$n_sock" -ge 2 ]
-check "none of them is bound to a port, so none receives data" \
-	bash -c "! ip netns exec $LAB_ID-d ss -uanp | grep -q 'pid=$DAEMON_PID,'"
+check "none of them is bound to a port, so none receives data (one bound: the worker's send socket)" \
+	[ "$(ip netns exec "$LAB_ID-d" ss -uanp | grep -c "pid=$DAEMON_PID,")" = 1 ]
+check "... and that one is on no port of a policy" \
+	bash -c "! ip netns exec $LAB_ID-d ss -uanp | grep 'pid=$DAEMON_PID,' | grep -qE ':500[0-2] '"
 check "... where ss does list the receivers' bound sockets" \
 	bash -c "ip netns exec $LAB_ID-d ss -uanp | grep -q ':5000 .*socat'"
 lab_daemon_stop

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "ingress.h"
+#include "ipv4opt.h"
+#include "macro.h"
+
+#define INGRESS_BUF_SIZE 65536        /* the largest UDP payload over IPv4 fits */
+#define INGRESS_RATE_WINDOW_USEC (1000 * 1000ULL)
+
+struct ingress {
+	unsigned worker;
+	struct egress *egress;
+	struct counters_worker *counters;
+	struct recordq *recordq;
+	bool pushed;
+	struct ipv4opt_message rx[INGRESS_BATCH];
+	uint8_t *buf;
+};
+
+int ingress_new(unsigned worker, struct egress *e, struct recordq *q, struct counters_worker *c,
+		struct ingress **ret)
+{
+	struct ingress *i = calloc(1, sizeof(*i));
+
+	if (!i)
+		return -ENOMEM;
+	/* Allocated once; pages are touched only as far as datagrams reach. */
+	i->buf = malloc((size_t)INGRESS_BATCH * INGRESS_BUF_SIZE);
+	if (!i->buf) {
+		free(i);
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < INGRESS_BATCH; j++)
+		i->rx[j].buf = i->buf + j * INGRESS_BUF_SIZE;
+	i->worker = worker;
+	i->egress = e;
+	i->counters = c;
+	i->recordq = q;
+	*ret = i;
+	return 0;
+}
+
+bool ingress_take_records(struct ingress *i)
+{
+	bool p = i->pushed;
+
+	i->pushed = false;
+	return p;
+}
+
+struct ingress *ingress_free(struct ingress *i)
+{
+	if (!i)
+		return NULL;
+	free(i->buf);
+	free(i);
+	return NULL;
+}
+
+/* The kernel filtered by source already (each socket has its own filter); checked again so a
+ * datagram can only reach a policy that wants its source. */
+static bool source_allowed(const struct snapshot_policy *p, struct in_addr src)
+{
+	if (p->n_sources > 0) {
+		for (size_t i = 0; i < p->n_sources; i++)
+			if (p->sources[i].s_addr == src.s_addr)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < p->n_exclude; i++)
+		if (p->exclude[i].s_addr == src.s_addr)
+			return false;
+	return true;
+}
+
+static void rate_window(struct counters_policy *c, uint64_t now)
+{
+	if (now < c->rate_usec[0] + INGRESS_RATE_WINDOW_USEC)
+		return;
+	COUNTER_SET(c->rate_usec[1], c->rate_usec[0]);
+	COUNTER_SET(c->rate_packets[1], c->rate_packets[0]);
+	COUNTER_SET(c->rate_bytes[1], c->rate_bytes[0]);
+	COUNTER_SET(c->rate_usec[0], now);
+	COUNTER_SET(c->rate_packets[0], c->packets_in);
+	COUNTER_SET(c->rate_bytes[0], c->bytes_in);
+}
+
+/* Recorded on the control plane (recordq.h): copied into the worker's queue. */
+static void handle_log(struct ingress *in, const struct snapshot_sock *k,
+		       const struct snapshot_policy *p, struct counters_policy *c,
+		       const struct ipv4opt_message *m, uint64_t now_rt)
+{
+	struct recordq_entry e = {
+		.policy_id = p->id,
+		.realtime_usec = now_rt,
+		.src = m->addr.sin_addr,
+		.sport = ntohs(m->addr.sin_port),
+		.dst = m->cm.dst,
+		.dport = k->port,
+		.ifindex = m->cm.ifindex,
+		.ttl = (int16_t)((m->cm.flags & IPV4OPT_CM_TTL) ? m->cm.ttl : -1),
+		.tos = (int16_t)((m->cm.flags & IPV4OPT_CM_TOS) ? m->cm.tos : -1),
+		.len = (uint32_t)m->n,
+	};
+
+	if (recordq_push(in->recordq, &e, m->buf))
+		in->pushed = true;
+	else
+		COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
+}
+
+static void handle(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,
+		   const struct ipv4opt_message *m, uint64_t now_mono, uint64_t now_rt)
+{
+	const struct snapshot_route *rt = NULL;
+	const struct snapshot_policy *p;
+	struct counters_policy *c;
+	uint32_t ovfl = 0;
+
+	if ((m->cm.flags & (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX)) ==
+	    (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX))
+		rt = snapshot_route_lookup(k, m->cm.dst.s_addr, m->cm.ifindex);
+	if ((m->cm.flags & IPV4OPT_CM_RXQ_OVFL) && m->cm.rxq_ovfl != k->state->rxq_ovfl) {
+		/* Cumulative per socket; the datagrams lost are not known, so the loss goes to
+		 * the policy of the datagram that reports it. */
+		ovfl = m->cm.rxq_ovfl - k->state->rxq_ovfl;
+		k->state->rxq_ovfl = m->cm.rxq_ovfl;
+		COUNTER_ADD(in->counters->rxq_overflow, ovfl);
+	}
+	if (!rt) {
+		COUNTER_ADD(in->counters->unmatched, 1);
+		return;
+	}
+	p = &s->policies[rt->policy];
+	c = &p->counters[in->worker];
+	if (ovfl)
+		COUNTER_ADD(c->drops[COUNTERS_DROP_RXQ_OVERFLOW], ovfl);
+	COUNTER_ADD(c->packets_in, 1);
+	COUNTER_ADD(c->bytes_in, m->n);
+	COUNTER_SET(c->last_source,
+		    (uint64_t)m->addr.sin_addr.s_addr << 16 | ntohs(m->addr.sin_port));
+	COUNTER_SET(c->last_realtime, now_rt);
+	COUNTER_SET(c->last_mono, now_mono);
+	if (m->n > c->max_datagram)
+		COUNTER_SET(c->max_datagram, m->n);
+	rate_window(c, now_mono);
+
+	if (m->truncated) {
+		COUNTER_ADD(c->drops[COUNTERS_DROP_TRUNCATED], 1);
+		return;
+	}
+	if (!source_allowed(p, m->addr.sin_addr)) {
+		COUNTER_ADD(c->drops[COUNTERS_DROP_FILTERED], 1);
+		return;
+	}
+	if (snapshot_is_own_output(s, m->addr.sin_addr.s_addr, ntohs(m->addr.sin_port))) {
+		COUNTER_ADD(c->drops[COUNTERS_DROP_LOOP], 1);
+		COUNTER_ADD(in->counters->loops, 1);
+		return;
+	}
+
+	switch (p->action) {
+	case POLICY_ACTION_RELAY: {
+		uint8_t rx_tos = (m->cm.flags & IPV4OPT_CM_TOS) ? (uint8_t)m->cm.tos : 0;
+
+		for (size_t o = 0; o < p->n_outputs; o++) {
+			const struct snapshot_output *out = &p->outputs[o];
+
+			if (!out->up) {
+				COUNTER_ADD(c->drops[COUNTERS_DROP_NO_INTERFACE], 1);
+				COUNTER_ADD(p->out_counters[in->worker * p->n_outputs + o].dropped, 1);
+				continue;
+			}
+			/* DSCP from the output, ECN bits as received (RFC 3168: the relay must
+			 * not erase congestion marks); without a DSCP the TOS byte passes
+			 * unchanged. */
+			egress_queue(in->egress, p, o, m->buf, m->n,
+				     out->has_dscp ? ipv4opt_tos_compose(out->dscp, rx_tos) : rx_tos);
+		}
+		return;
+	}
+	case POLICY_ACTION_LOG:
+		handle_log(in, k, p, c, m, now_rt);
+		return;
+	case POLICY_ACTION_JOIN:
+	case _POLICY_ACTION_MAX:
+	case _POLICY_ACTION_INVALID:
+		return;
+	}
+}
+
+size_t ingress_drain(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,
+		     bool *ret_full)
+{
+	size_t total = 0;
+
+	*ret_full = false;
+	while (total < INGRESS_BUDGET) {
+		uint64_t now_mono, now_rt;
+		int n;
+
+		for (size_t i = 0; i < INGRESS_BATCH; i++)
+			in->rx[i].len = INGRESS_BUF_SIZE;
+		n = ipv4opt_recv_batch(k->fd, in->rx, INGRESS_BATCH, MSG_DONTWAIT);
+		if (n < 0) {
+			if (n != -EAGAIN && n != -EINTR)
+				COUNTER_ADD(in->counters->receive_errors, 1);
+			break;
+		}
+		now_mono = clock_now_usec(CLOCK_MONOTONIC);
+		now_rt = clock_now_usec(CLOCK_REALTIME);
+		for (int i = 0; i < n; i++)
+			handle(in, s, k, &in->rx[i], now_mono, now_rt);
+		/* The batch's buffers are reused by the next read: sent first. */
+		egress_flush(in->egress);
+		total += (size_t)n;
+		*ret_full = n == INGRESS_BATCH;
+		if (n < INGRESS_BATCH)
+			break; /* drained */
+	}
+	return total;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * relay: the data plane's control side. It owns the workers (worker.h), keeps the runtime of
+ * relay and log policies (counters, captures, egress interfaces, stall and rejoin timers)
+ * across reloads, and builds the snapshot (snapshot.h) the workers read: each data socket's
+ * routes ((group, arrival interface) -> policy, from the membership engine's holds), each
+ * policy's outputs with their egress index, the host's addresses (loop protection). A new
+ * snapshot is published after any event of the control loop that changed one of those; the
+ * old one is freed once no worker can still see it.
+ *
+ * The membership engine (members.c) holds the memberships of relay and log policies on
+ * sockets bound to each policy's port, with IP_MULTICAST_ALL off, and one (group, ifindex) at
+ * most once per socket, so each received copy belongs to exactly one membership. Each such
+ * socket is given to one worker (round robin), as a duplicate the relay closes only when no
+ * snapshot lists it: a membership change never moves an unchanged membership to another socket,
+ * and a worker never reads a descriptor that was closed under it.
+ */
+#ifndef IPV4OPTD_RELAY_H
+#define IPV4OPTD_RELAY_H
+
+#include <stdint.h>
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "links.h"
+#include "members.h"
+
+struct relay;
+
+/* Starts `workers` data-plane threads (1 .. CONFIG_MAX_WORKERS). */
+int relay_new(sd_event *e, unsigned workers, struct relay **ret);
+/* Stops the workers, then frees everything. */
+struct relay *relay_free(struct relay *r);
+void relay_freep(struct relay **r);
+
+/* The hooks to give members_new() (userdata: the relay): each data socket gets its receive
+ * options and buffer, and is given to a worker. */
+const struct members_hooks *relay_members_hooks(void);
+
+void relay_set_members(struct relay *r, struct members *m);
+void relay_set_links(struct relay *r, const struct links *l);
+
+/* Takes config c (which must outlive the next call): policies are matched by name, so a
+ * policy kept across a reload keeps its counters (a relay policy whose outputs changed starts
+ * its per-output counters again); captures and timers follow what changed. Call it before
+ * members_reconcile() with c, and before the old config is freed: the snapshot copies what the
+ * workers need. A change of `workers` needs a restart (logged). */
+int relay_set_config(struct relay *r, const struct config *c);
+
+/* A link event (from the daemon's links handler): egress interfaces are resolved again, and
+ * the host's own addresses (loop protection) re-read. */
+void relay_link_event(struct relay *r, enum links_event ev, const struct link *k,
+		      const char *old_name);
+
+/* Adds the counters of policy `policy` to obj (the control socket's `stats` object of that
+ * policy; a policy without a data path gets the same keys, zero): packets_received,
+ * bytes_received, packets_sent (relay: sent, over all outputs; log: records written),
+ * bytes_sent, dropped_packets and drops {reason: N}, stalls, rejoins,
+ * receive_packets_per_second and receive_bytes_per_second (over the last one to two seconds),
+ * last_packet_timestamp_seconds (0: none), last_source ("ADDR:PORT" or null),
+ * max_datagram_bytes; relay: egress ("up" when every output can send, else "down") and
+ * outputs [{to, interface, egress, packets_sent, bytes_sent, dropped_packets}]. Returns 0 or
+ * -ENOMEM. */
+int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj);
+
+/* Adds the relay's own counters to obj: unmatched_packets (on data sockets, claimed by no
+ * policy), loop_packets, rxq_overflow_packets, receive_errors, data_sockets, workers. */
+int relay_stats_json(struct relay *r, struct json_object *obj);
+
+/* Writes out what captures buffer (pcap files). */
+void relay_flush(struct relay *r);
+
+#endif
