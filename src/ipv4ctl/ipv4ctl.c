@@ -433,7 +433,7 @@ static int show_show(struct json_object *d)
 				      jstr(m, "ifname"), jint(m, "ifindex") ? idx : NULL,
 				      jint(m, "port") ? port : NULL, jstr(m, "state"),
 				      jstr(m, "since"), codes[0] ? codes : NULL,
-				      jstr(m, "error") ?: "" };
+				      jstr(m, "reason") ?: jstr(m, "error") ?: "" };
 		if (output_table_add(mt, row) < 0)
 			return EXIT_REFUSED;
 	}

@@ -142,9 +142,15 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 		 * reports them again on up: nothing to do. */
 		log_full_errno(LOG_DEBUG, 0, &ctx, "Interface %s is %s", k->name,
 			       (k->flags & IFF_UP) ? "up" : "down");
+		/* ... but a failed join is tried again: the change may have mended it. */
+		if (members_retry_failed(d->members, k->name) > 0)
+			break;
 		return;
 	case LINKS_EVENT_ADDRESS:
-		/* Joins are by index: addresses do not matter to memberships. */
+		/* Joins are by index: addresses do not matter to held memberships; a failed
+		 * one is tried again (ipv4ctl(8)). */
+		if (members_retry_failed(d->members, k->name) > 0)
+			break;
 		return;
 	case _LINKS_EVENT_MAX:
 		return;

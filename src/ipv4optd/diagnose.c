@@ -704,11 +704,16 @@ static void check_refused(struct run *run, const struct member *mb)
 			    addr_str(mb->group, g), maxm, optmem);
 		return;
 	}
+	/* named by the step that failed: a port another program holds is no kernel refusal */
 	add(run, DIAGNOSE_CODE_KERNEL_REFUSED, DIAGNOSE_SEVERITY_ERROR, mb->policy, mb->ifname,
-	    mb->group, "the join is retried when the interface changes; 'ipv4ctl show' has the "
+	    mb->group, mb->error_step == MEMBER_STEP_BIND ?
+	    "another program holds the port (ss -lunp); the join is retried when the interface "
+	    "changes; 'ipv4ctl reload' retries it now" :
+	    "the join is retried when the interface changes; 'ipv4ctl show' has the "
 	    "error; 'ipv4ctl reload' retries it now",
-	    "the kernel refused to join %s on %s: %s (%s)", addr_str(mb->group, g), mb->ifname,
-	    strerror(abs(mb->error)), ctlproto_errno_to_code(mb->error));
+	    "%s for %s on %s: %s (%s)", member_step_describe(mb, (char[96]){ 0 }, 96),
+	    addr_str(mb->group, g), mb->ifname, strerror(abs(mb->error)),
+	    ctlproto_errno_to_code(mb->error));
 }
 
 static void check_member(struct run *run, const struct member *mb)
