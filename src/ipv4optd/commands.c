@@ -373,7 +373,7 @@ static int cmd_diagnose(struct daemon *d, struct json_object *args, struct contr
 	/* what a full run finds is logged as the daemon's own runs are, once per change: a fix
 	 * that is no link event (a sysctl, a route) shows in the log at the next one of either */
 	if (!policy)
-		(void)diagnose_log_changes(daemon_get_diagnose(d), report);
+		(void)diagnose_log_changes(daemon_get_diagnose(d), report, NULL);
 	return diagnose_report_to_json(report, &rp->data);
 }
 

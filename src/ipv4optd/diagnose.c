@@ -125,6 +125,7 @@ struct run {
 	const char *proc;
 	uint64_t now;
 	int nomem;                     /* a finding could not be stored */
+	const char *scope;             /* the interface the check at work is about; NULL: none */
 	struct mnl_socket *nl;         /* route lookups; opened on first use */
 	unsigned seq;
 	bool nl_failed;
@@ -138,6 +139,7 @@ struct run {
 /* A finding as the log knows it: what makes it the same one at the next run (its message
  * may change: a counter, an age). */
 struct logged {
+	char scope[IF_NAMESIZE];       /* first in the order: one scope's findings are one range */
 	enum diagnose_code code;
 	char *policy;
 	char ifname[IF_NAMESIZE];
@@ -203,6 +205,7 @@ _printf_(8, 9) static void add(struct run *run, enum diagnose_code code,
 	f.policy = policy ? strdup(policy) : NULL;
 	f.hint = strdup(hint_or_null ? hint_or_null : "");
 	snprintf(f.ifname, sizeof(f.ifname), "%s", ifname ? ifname : "");
+	snprintf(f.scope, sizeof(f.scope), "%s", run->scope ? run->scope : "");
 	if ((policy && !f.policy) || !f.hint)
 		goto fail;
 	if (r->n_findings == r->cap_findings) {
@@ -951,17 +954,36 @@ static void check_policy(struct run *run, const struct policy *p, const struct p
 
 	if (p->action == POLICY_ACTION_JOIN || !run->in->relay)
 		return;
+	if (run->in->only_ifname) {
+		bool any = false;
+
+		for (size_t i = 0; i < p->n_outputs && !any; i++)
+			any = streq(p->outputs[i].interface, run->in->only_ifname);
+		if (!any)
+			return; /* nothing of this policy is about that interface */
+	}
 	st = json_object_new_object();
 	if (!st || relay_stats_policy_json(run->in->relay, p->name, st) < 0) {
 		run->nomem = -ENOMEM;
 		return;
 	}
-	if (a->first)
-		check_rcvbuf(run, p, a->first);
-	if (!run->in->skip_traffic)
-		check_traffic(run, p, st, a->first, a->joined, a->newest);
-	for (size_t i = 0; i < p->n_outputs; i++)
-		check_output(run, p, &p->outputs[i], juint(st, "max_datagram_bytes"));
+	if (!run->in->only_ifname) {
+		/* policy-wide: of no one interface */
+		if (a->first)
+			check_rcvbuf(run, p, a->first);
+		if (!run->in->skip_traffic)
+			check_traffic(run, p, st, a->first, a->joined, a->newest);
+	}
+	for (size_t i = 0; i < p->n_outputs; i++) {
+		const struct relay_output *o = &p->outputs[i];
+
+		/* an output by route is of no one interface (a route may change with any) */
+		if (run->in->only_ifname && !streq(o->interface, run->in->only_ifname))
+			continue;
+		run->scope = o->interface[0] ? o->interface : NULL;
+		check_output(run, p, o, juint(st, "max_datagram_bytes"));
+		run->scope = NULL;
+	}
 }
 
 /* Findings in policy order (config order, runtime joins last), in the order found within. */
@@ -1016,8 +1038,11 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 		size_t from = report->n_findings;
 		ssize_t i;
 
+		bool in_scope = !in->only_ifname || streq(mb->ifname, in->only_ifname);
+
+		run.scope = mb->ifname;
 		if (mb->origin == MEMBER_ORIGIN_RUNTIME) {
-			if (only >= 0)
+			if (only >= 0 || !in_scope)
 				continue;
 			check_member(&run, mb);
 			set_order(&run, from, c->n_policies);
@@ -1026,15 +1051,18 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 		i = pindex_find(&index, mb->policy);
 		if (i < 0 || (only >= 0 && i != only))
 			continue;
+		pagg_add(&aggs[i], mb);
+		if (!in_scope)
+			continue;
 		check_member(&run, mb);
 		set_order(&run, from, (size_t)i);
-		pagg_add(&aggs[i], mb);
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		size_t from = report->n_findings;
 
 		if (only >= 0 && (size_t)only != i)
 			continue;
+		run.scope = NULL;
 		check_policy(&run, &c->policies[i], &aggs[i]);
 		set_order(&run, from, i);
 	}
@@ -1128,8 +1156,10 @@ int diagnose_report_to_json(const struct diagnose_report *r, struct json_object 
 static int cmp_logged(const void *x, const void *y)
 {
 	const struct logged *a = x, *b = y;
-	int k;
+	int k = strcmp(a->scope, b->scope);
 
+	if (k)
+		return k;
 	if (a->code != b->code)
 		return a->code < b->code ? -1 : 1;
 	k = strcmp(a->policy ? a->policy : "", b->policy ? b->policy : "");
@@ -1177,10 +1207,35 @@ static int severity_level(enum diagnose_severity s)
 	return LOG_INFO;
 }
 
-int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
+/* The range [*ret_from, *ret_to) of d->logged whose scope is scope (all: NULL). */
+static void logged_range(const struct diagnose *d, const char *scope, size_t *ret_from,
+			 size_t *ret_to)
 {
-	struct logged *now = calloc(r->n_findings ? r->n_findings : 1, sizeof(*now));
-	size_t n = 0, i = 0, k = 0;
+	size_t lo = 0, hi = d->n_logged;
+
+	if (!scope) {
+		*ret_from = 0;
+		*ret_to = d->n_logged;
+		return;
+	}
+	while (lo < hi) { /* the first with scope >= scope */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(d->logged[mid].scope, scope) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ret_from = lo;
+	while (lo < d->n_logged && streq(d->logged[lo].scope, scope))
+		lo++;
+	*ret_to = lo;
+}
+
+int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r, const char *scope)
+{
+	struct logged *now = calloc(r->n_findings ? r->n_findings : 1, sizeof(*now)), *v;
+	size_t n = 0, i, k = 0, from, to, total;
 
 	if (!now)
 		return -ENOMEM;
@@ -1191,7 +1246,9 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 		 * a command's run would make it come and go in the log */
 		if (f->code == DIAGNOSE_CODE_NO_TRAFFIC)
 			continue;
+		assert(!scope || streq(f->scope, scope));
 		now[n] = (struct logged){ .code = f->code, .group = f->group, .finding = f };
+		memcpy(now[n].scope, f->scope, sizeof(now[n].scope));
 		memcpy(now[n].ifname, f->ifname, sizeof(now[n].ifname));
 		if (f->policy && !(now[n].policy = strdup(f->policy))) {
 			logged_free(now, n);
@@ -1201,9 +1258,11 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 	}
 	if (n > 1)
 		qsort(now, n, sizeof(*now), cmp_logged);
-	/* Both sorted: one walk tells what is new and what is gone. */
-	while (i < d->n_logged || k < n) {
-		int c = i >= d->n_logged ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
+	logged_range(d, scope, &from, &to);
+	/* Both sorted: one walk over the scope's range tells what is new and what is gone. */
+	i = from;
+	while (i < to || k < n) {
+		int c = i >= to ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
 
 		if (c < 0)
 			log_logged(&d->logged[i++], LOG_INFO, " cleared", NULL, NULL);
@@ -1221,9 +1280,22 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 	}
 	for (size_t j = 0; j < n; j++)
 		now[j].finding = NULL;
-	logged_free(d->logged, d->n_logged);
-	d->logged = now;
-	d->n_logged = n;
+	/* the scope's range replaced by now: the order holds (now has that scope only) */
+	total = d->n_logged - (to - from) + n;
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v) {
+		logged_free(now, n);
+		return -ENOMEM;
+	}
+	memcpy(v, d->logged, from * sizeof(*v));
+	memcpy(v + from, now, n * sizeof(*v));
+	memcpy(v + from + n, d->logged + to, (d->n_logged - to) * sizeof(*v));
+	for (size_t j = from; j < to; j++)
+		free(d->logged[j].policy);
+	free(d->logged);
+	free(now);
+	d->logged = v;
+	d->n_logged = total;
 	return 0;
 }
 
