@@ -5,7 +5,7 @@
  * summary of what was suppressed, or to a pcap file (LINKTYPE_RAW: each datagram behind an
  * IPv4 and a UDP header synthesized from its control data, so tcpdump and Wireshark show
  * addresses, ports, TTL and TOS) written through a buffer and rotated at max_size
- * (FILE -> FILE.1).
+ * (FILE -> FILE.1, the older ones shifted up to FILE.max_files, the oldest dropped).
  *
  * A pcap file is appended to, never truncated: a start, a restart or a reload adds to the
  * records already there (the header is written only to an empty file; a file that is not a

@@ -706,9 +706,10 @@ static void parse_relay(struct parser *p, const config_setting_t *g, struct scop
 static void parse_log(struct parser *p, const config_setting_t *g, struct scope *psc,
 		      struct policy *pol)
 {
-	static const char *const keys[] = { "target", "file", "max_size", "rate_limit", NULL };
+	static const char *const keys[] = { "target", "file", "max_size", "max_files",
+					    "rate_limit", NULL };
 	struct scope sc = { .what = "log", .policy = psc->policy };
-	const config_setting_t *s, *file, *max_size, *rate;
+	const config_setting_t *s, *file, *max_size, *max_files, *rate;
 	const char *str;
 	bool target_ok = true;
 	long long v;
@@ -737,6 +738,7 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 
 	file = config_setting_get_member(g, "file");
 	max_size = config_setting_get_member(g, "max_size");
+	max_files = config_setting_get_member(g, "max_files");
 	rate = config_setting_get_member(g, "rate_limit");
 
 	switch (pol->log.target) {
@@ -755,7 +757,10 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 		if (max_size)
 			perr(p, max_size, "key 'max_size' %s applies only to target \"pcap\"",
 			     scope_str(&sc));
-		file = max_size = NULL;
+		if (max_files)
+			perr(p, max_files, "key 'max_files' %s applies only to target \"pcap\"",
+			     scope_str(&sc));
+		file = max_size = max_files = NULL;
 		break;
 	case _LOG_TARGET_MAX:
 	case _LOG_TARGET_INVALID:
@@ -773,6 +778,9 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 		else
 			pol->log.pcap_max_size = (uint64_t)v;
 	}
+	if (max_files && get_integer_range(p, max_files, "max_files", &sc, 1, CONFIG_MAX_PCAP_FILES,
+					   &v))
+		pol->log.pcap_max_files = (unsigned)v;
 	if (rate && get_integer_range(p, rate, "rate_limit", &sc, 0, LOG_RATE_LIMIT_MAX, &v))
 		pol->log.rate_limit = (unsigned)v;
 }

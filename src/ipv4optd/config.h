@@ -23,6 +23,8 @@
 #define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
 #define CONFIG_MAX_OUTPUTS 64      /* relay outputs per policy (fan-out) */
 #define CONFIG_MAX_WORKERS 256     /* data-plane threads */
+#define CONFIG_DEFAULT_PCAP_FILES 5 /* log.max_files: rotated pcap generations kept */
+#define CONFIG_MAX_PCAP_FILES 1000
 #define CONFIG_DEFAULT_RCVBUF (4 * 1024 * 1024)
 #define CONFIG_DEFAULT_COALESCE_USEC 500
 #define CONFIG_MAX_COALESCE_USEC 100000
@@ -71,6 +73,8 @@ struct log_conf {
 	enum log_target target;
 	char *pcap_path;                /* target pcap */
 	uint64_t pcap_max_size;         /* bytes, rotation threshold; 0 = never */
+	unsigned pcap_max_files;        /* rotated generations kept (FILE.1 ... FILE.N),
+					 * 1..CONFIG_MAX_PCAP_FILES; 0 = the default */
 	unsigned rate_limit;            /* journal records per second, 0 = default (10) */
 };
 

@@ -192,6 +192,7 @@ START_TEST(test_sample)
 	ck_assert_int_eq(p->log.target, LOG_TARGET_PCAP);
 	ck_assert_str_eq(p->log.pcap_path, "/var/lib/ipv4optd/probe.pcap");
 	ck_assert_uint_eq(p->log.pcap_max_size, 10485760);
+	ck_assert_uint_eq(p->log.pcap_max_files, 0); /* not given: capture's default */
 	ck_assert_uint_eq(p->stall_timeout_usec, 30000000);
 	ck_assert_uint_eq(p->rejoin_interval_usec, 0);
 
@@ -486,6 +487,11 @@ START_TEST(test_log)
 		      "key 'rate_limit'", "only to target \"journal\"");
 	ck_bad_policy(L("file = \"/x.pcap\";"), 3, "key 'file'", "only to target \"pcap\"");
 	ck_bad_policy(L("rate_limit = -1;"), 3, "key 'rate_limit'", "out of range");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_files = 0;"), 3,
+		      "key 'max_files' in log of policy 'p'", "out of range");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_files = 1001;"), 3,
+		      "key 'max_files'", "out of range");
+	ck_bad_policy(L("max_files = 3;"), 3, "key 'max_files'", "only to target \"pcap\"");
 #undef L
 	ck_bad_policy(BASE "action = \"join\";\nlog = { target = \"journal\"; };", 3,
 		      "key 'log' in policy 'p'", "needs action \"log\"");
@@ -532,11 +538,12 @@ START_TEST(test_minimums)
 		      "key 'max_size'", "below the minimum of 4096");
 
 	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 1; rejoin_interval = 1.0;\n"
-		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 4096; };");
+		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 4096; max_files = 3; };");
 	c = parse_good(t);
 	ck_assert_uint_eq(c->policies[0].stall_timeout_usec, 1000000);
 	ck_assert_uint_eq(c->policies[0].rejoin_interval_usec, 1000000);
 	ck_assert_uint_eq(c->policies[0].log.pcap_max_size, 4096);
+	ck_assert_uint_eq(c->policies[0].log.pcap_max_files, 3);
 	config_free(c);
 	free(t);
 	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 0; rejoin_interval = 0;\n"

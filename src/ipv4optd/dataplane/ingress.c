@@ -19,6 +19,7 @@ struct ingress {
 	struct recordq *recordq;
 	bool pushed;
 	struct ipv4opt_message rx[INGRESS_BATCH];
+	struct timespec stamps[INGRESS_BATCH]; /* the kernel's receive time of each, or 0 */
 	uint8_t *buf;
 };
 
@@ -95,9 +96,13 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		       const struct snapshot_policy *p, struct counters_policy *c,
 		       const struct ipv4opt_message *m, uint64_t now_rt)
 {
+	/* The kernel's receive time (SO_TIMESTAMPNS, set on every data socket: relay.c), so that
+	 * the datagrams of one batch keep their own times; the batch's read time without it. */
+	const struct timespec *ts = &in->stamps[m - in->rx];
 	struct recordq_entry e = {
 		.policy_id = p->id,
-		.realtime_usec = now_rt,
+		.realtime_usec = ts->tv_sec > 0 ? (uint64_t)ts->tv_sec * 1000000ULL +
+			(uint64_t)ts->tv_nsec / 1000 : now_rt,
 		.src = m->addr.sin_addr,
 		.sport = ntohs(m->addr.sin_port),
 		.dst = m->cm.dst,
@@ -206,7 +211,8 @@ size_t ingress_drain(struct ingress *in, const struct snapshot *s, const struct 
 
 		for (size_t i = 0; i < INGRESS_BATCH; i++)
 			in->rx[i].len = INGRESS_BUF_SIZE;
-		n = ipv4opt_recv_batch(k->fd, in->rx, INGRESS_BATCH, MSG_DONTWAIT);
+		n = ipv4opt_recv_batch_stamped(k->fd, in->rx, INGRESS_BATCH, MSG_DONTWAIT,
+					       in->stamps);
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
 				COUNTER_ADD(in->counters->receive_errors, 1);

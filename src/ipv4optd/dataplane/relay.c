@@ -697,6 +697,11 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	k = ipv4opt_set_rxq_ovfl(fd, true);
 	if (k < 0)
 		return k;
+	/* Each datagram's receive time from the kernel: a log policy's records keep their own
+	 * times, not their batch's (ingress.c). */
+	k = ipv4opt_set_timestamp_ns(fd, true);
+	if (k < 0)
+		return k;
 
 	if ((size_t)fd >= r->n_by_fd) {
 		size_t nn = (size_t)fd + 64;
