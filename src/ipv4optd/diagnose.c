@@ -147,11 +147,23 @@ struct logged {
 	const struct diagnose_finding *finding; /* during diagnose_log_changes() only */
 };
 
+/* Policy name -> index in the config, (open addressing; the config's own lookup is linear,
+ * and a run looks up every membership's policy). */
+struct pindex {
+	const struct config *config;
+	size_t *slots;                 /* index + 1; 0: free */
+	size_t mask;
+};
+
 struct diagnose {
 	bool have;                     /* last_* were read */
 	int64_t last_rpf, last_rcvbuf_errors;
 	struct logged *logged;         /* what diagnose_log_changes() logged last, sorted */
 	size_t n_logged;
+	/* The index of the config of the last full run, which scoped runs (a link event each)
+	 * use instead of hashing every policy name again: each reload is followed by a full run
+	 * (daemon.c), so the same config pointer is the same config. */
+	struct pindex index;
 };
 
 int diagnose_new(struct diagnose **ret)
@@ -176,6 +188,7 @@ struct diagnose *diagnose_free(struct diagnose *d)
 	if (!d)
 		return NULL;
 	logged_free(d->logged, d->n_logged);
+	free(d->index.slots);
 	free(d);
 	return NULL;
 }
@@ -780,14 +793,6 @@ static void pagg_add(struct pagg *a, const struct member *mb)
 		a->newest = mb->since_usec;
 }
 
-/* Policy name -> index in the config, for one run (open addressing; the config's own lookup
- * is linear, and a run looks up every membership's policy). */
-struct pindex {
-	const struct config *config;
-	size_t *slots;                 /* index + 1; 0: free */
-	size_t mask;
-};
-
 static uint64_t name_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -1007,7 +1012,7 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 {
 	_cleanup_(diagnose_report_freep) struct diagnose_report *report = NULL;
 	_cleanup_free_ struct pagg *aggs = NULL;
-	struct pindex index = {};
+	struct pindex local = {}, *index = &local;
 	struct run run = { .d = d, .in = in };
 	const struct config *c;
 	ssize_t only = -1;
@@ -1026,9 +1031,19 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 	aggs = calloc(c->n_policies ? c->n_policies : 1, sizeof(*aggs));
 	if (!report || !aggs)
 		return -ENOMEM;
-	r = pindex_build(&index, c);
-	if (r < 0)
-		return r;
+	if (d && in->only_ifname && d->index.slots && d->index.config == c)
+		index = &d->index;
+	else {
+		r = pindex_build(&local, c);
+		if (r < 0)
+			return r;
+		if (d && !in->only_ifname && !only_policy) {
+			free(d->index.slots);
+			d->index = local;
+			local = (struct pindex){};
+			index = &d->index;
+		}
+	}
 	run.report = report;
 	run.proc = in->proc ? in->proc : "/proc";
 	run.now = in->now_usec ? in->now_usec : clock_now_usec(CLOCK_REALTIME);
@@ -1048,7 +1063,7 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 			set_order(&run, from, c->n_policies);
 			continue;
 		}
-		i = pindex_find(&index, mb->policy);
+		i = pindex_find(index, mb->policy);
 		if (i < 0 || (only >= 0 && i != only))
 			continue;
 		pagg_add(&aggs[i], mb);
@@ -1066,7 +1081,7 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 		check_policy(&run, &c->policies[i], &aggs[i]);
 		set_order(&run, from, i);
 	}
-	free(index.slots);
+	free(local.slots);
 	if (run.nl)
 		mnl_socket_close(run.nl);
 	if (d) {
