@@ -484,10 +484,29 @@ static const char *stat_age(struct json_object *pol, char *buf, size_t len)
 	return buf;
 }
 
+/* The stream analysis in a few words: "on-air lost=0 cc=0 jitter=0.42ms" ("off-air ..."); ""
+ * for a policy that is not analysed. */
+static const char *stat_stream(struct json_object *pol, char *buf, size_t len)
+{
+	struct json_object *st, *v;
+	char lost[24], cc[24];
+
+	if (!json_object_object_get_ex(pol, "stream", &st) || !json_object_is_type(st, json_type_object))
+		return "";
+	snprintf(buf, len, "%s lost=%s cc=%s jitter=%.2fms",
+		 json_object_object_get_ex(st, "on_air", &v) && json_object_get_boolean(v) ?
+			 "on-air" : "off-air",
+		 stat_num(st, "rtp_lost", lost, sizeof(lost)),
+		 stat_num(st, "ts_cc_errors", cc, sizeof(cc)),
+		 json_object_object_get_ex(st, "jitter_ms", &v) ? json_object_get_double(v) : 0.0);
+	return buf;
+}
+
 static int show_stats(struct json_object *d)
 {
 	static const char *const cols[] = { "POLICY", "ACTION", "IN", "IN_BYTES", "OUT",
-					    "OUT_BYTES", "DROPPED", "IN/S", "LAST", "FROM" };
+					    "OUT_BYTES", "DROPPED", "IN/S", "LAST", "FROM",
+					    "STREAM" };
 	_cleanup_(output_table_freep) struct output_table *t = NULL;
 	struct json_object *policies;
 
@@ -507,7 +526,7 @@ static int show_stats(struct json_object *d)
 	if (output_table_new(ELEMENTSOF(cols), cols, &t) < 0)
 		return EXIT_REFUSED;
 	json_object_object_foreach(policies, name, pol) {
-		char in[24], inb[24], out[24], outb[24], drop[24], rate[24], age[24];
+		char in[24], inb[24], out[24], outb[24], drop[24], rate[24], age[24], stream[96];
 		const char *from = jstr(pol, "last_source");
 		const char *row[] = {
 			name,
@@ -520,6 +539,7 @@ static int show_stats(struct json_object *d)
 			stat_num(pol, "receive_packets_per_second", rate, sizeof(rate)),
 			stat_age(pol, age, sizeof(age)),
 			from ? from : "-",
+			stat_stream(pol, stream, sizeof(stream)),
 		};
 
 		if (output_table_add(t, row) < 0)

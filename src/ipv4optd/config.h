@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "stream/stream.h"
+
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ipv4optd.conf"
 #define CONFIG_DEFAULT_CONTROL_PATH "/run/ipv4optd/ipv4optd.sock"
 #define CONFIG_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/ipv4optd"
@@ -38,6 +40,7 @@ enum policy_action {
 	POLICY_ACTION_JOIN,  /* hold the membership only */
 	POLICY_ACTION_RELAY, /* receive on port, send to each output's to */
 	POLICY_ACTION_LOG,   /* receive on port, record each datagram */
+	POLICY_ACTION_MONITOR, /* receive on port, analyse (key analyze), send nothing */
 	_POLICY_ACTION_MAX,
 	_POLICY_ACTION_INVALID = -EINVAL,
 };
@@ -95,6 +98,9 @@ struct policy {
 	struct log_conf log;            /* action log */
 	uint64_t stall_timeout_usec;    /* 0: off */
 	uint64_t rejoin_interval_usec;  /* 0: off */
+	enum stream_format analyze;     /* stream analysis (relay, log, monitor); default none,
+					 * monitor: auto */
+	uint32_t rtp_clock_rate;        /* Hz; 0: RTP_CLOCK_RATE_DEFAULT (90 kHz) */
 };
 
 struct config {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze.h"
 #include "clock.h"
 #include "ingress.h"
 #include "ipv4opt.h"
@@ -18,6 +19,7 @@ struct ingress {
 	struct counters_worker *counters;
 	struct recordq *recordq;
 	bool pushed;
+	bool notify;                  /* a stream came on the air: the control plane looks */
 	struct ipv4opt_message rx[INGRESS_BATCH];
 	struct timespec stamps[INGRESS_BATCH]; /* the kernel's receive time of each, or 0 */
 	uint8_t *buf;
@@ -48,9 +50,10 @@ int ingress_new(unsigned worker, struct egress *e, struct recordq *q, struct cou
 
 bool ingress_take_records(struct ingress *i)
 {
-	bool p = i->pushed;
+	bool p = i->pushed || i->notify;
 
 	i->pushed = false;
+	i->notify = false;
 	return p;
 }
 
@@ -168,6 +171,10 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 		COUNTER_ADD(in->counters->loops, 1);
 		return;
 	}
+	/* The stream-analysis stage (analyze.h), before the datagram is handed on. */
+	if (p->analyze && analyze_feed(&p->analyze[in->worker], m->addr.sin_addr.s_addr, m->buf,
+				       m->n, now_mono * 1000))
+		in->notify = true;
 
 	switch (p->action) {
 	case POLICY_ACTION_RELAY: {
@@ -192,6 +199,8 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 	case POLICY_ACTION_LOG:
 		handle_log(in, k, p, c, m, now_rt);
 		return;
+	case POLICY_ACTION_MONITOR:
+		return; /* analysed above; nothing is sent */
 	case POLICY_ACTION_JOIN:
 	case _POLICY_ACTION_MAX:
 	case _POLICY_ACTION_INVALID:

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "capture.h"
 #include "clock.h"
 #include "ctlproto.h"
@@ -25,6 +26,12 @@
 #define RELAY_RATE_WINDOW_USEC (1000 * 1000ULL)
 #define RELAY_MAX_LOCAL_ADDRS 4096
 #define RELAY_RECLAIM_USEC (5 * 1000ULL) /* retry while retired items wait for a worker */
+/* Stream analysis: the journal is told of a burst of loss (this many RTP packets lost or
+ * continuity errors within one look, a second at most), at most once per
+ * RELAY_STREAM_LOSS_LOG_USEC; on and off the air each time. */
+#define RELAY_STREAM_BURST 10
+#define RELAY_STREAM_TICK_USEC (1000 * 1000ULL)
+#define RELAY_STREAM_LOSS_LOG_USEC (10 * 1000 * 1000ULL)
 
 /* The control side of one output of a relay policy. */
 struct routput {
@@ -66,6 +73,17 @@ struct rpolicy {
 	uint64_t stall_packets;        /* packets_in at the stall */
 	sd_event_source *stall_timer;
 	sd_event_source *rejoin_timer;
+
+	/* stream analysis: the workers' state (analyze.h, [worker]; NULL: none) and what the
+	 * journal was told; the timer runs only while the stream is on the air */
+	struct analyze *analyze;
+	struct stream_config analyze_conf;
+	sd_event_source *stream_timer;
+	bool stream_on_air;
+	uint64_t stream_events;        /* on_air_events as last looked at */
+	uint64_t stream_lost, stream_cc;             /* at the last look */
+	uint64_t stream_lost_logged, stream_cc_logged; /* at the last loss record */
+	uint64_t stream_loss_usec;     /* when the last loss record was written */
 };
 
 /* A data socket of the membership engine's, as given to a worker. */
@@ -393,7 +411,8 @@ static int cmp_route(const void *a, const void *b)
 
 static bool policy_has_data_path(const struct policy *p)
 {
-	return p->action == POLICY_ACTION_RELAY || p->action == POLICY_ACTION_LOG;
+	return p->action == POLICY_ACTION_RELAY || p->action == POLICY_ACTION_LOG ||
+	       p->action == POLICY_ACTION_MONITOR;
 }
 
 static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy *rp)
@@ -432,6 +451,7 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 	}
 	*sp = (struct snapshot_policy){
 		.action = p->action,
+		.analyze = rp->analyze,
 		.counters = rp->counters,
 		.out_counters = rp->out_counters,
 		.sources = src,
@@ -772,6 +792,125 @@ const struct members_hooks *relay_members_hooks(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Stream analysis: on and off the air, bursts of loss, in the journal                         */
+
+static int on_stream_timer(sd_event_source *s, uint64_t now, void *userdata);
+
+/* Looks at what the workers counted of rp's stream and tells the journal what changed. Runs
+ * from the timer while the stream is on the air, and when a worker says a source came on the
+ * air (timer: false); an idle policy has no timer. */
+static void stream_look(struct rpolicy *rp, bool timer)
+{
+	struct relay *r = rp->relay;
+	uint64_t now = now_usec(r, CLOCK_MONOTONIC);
+	char group[INET_ADDRSTRLEN] = "";
+	struct log_ctx ctx = { .policy = rp->name, .group = group };
+	struct analyze_summary s;
+	const struct stream_counters *t = &s.total;
+	uint64_t next;
+
+	analyze_summarize(rp->analyze, r->n_workers, now * 1000, &s);
+	if (!timer && s.on_air_events == rp->stream_events)
+		return; /* nothing new: the timer (if any) looks in time */
+	rp->stream_events = s.on_air_events;
+	(void)inet_ntop(AF_INET, &rp->conf->group, group, sizeof(group));
+	if (t->on_air && !rp->stream_on_air) {
+		log_full_errno(LOG_INFO, 0, &ctx, "Policy %s: stream on the air (%s%s, %zu source%s)",
+			       rp->name, stream_format_to_string(t->detected) ?: "?",
+			       t->rtp_ts ? " with MPEG-TS" : "", s.sources,
+			       s.sources == 1 ? "" : "s");
+		rp->stream_on_air = true;
+	} else if (!t->on_air && rp->stream_on_air) {
+		log_full_errno(LOG_WARNING, 0, &ctx, "Policy %s: stream off the air: no datagram "
+			       "for %.1f s", rp->name, (double)t->max_gap_ns / 1e9);
+		rp->stream_on_air = false;
+	}
+	/* rtp_lost may go down (a late packet takes its loss back): only rises count */
+	if ((t->rtp_lost > rp->stream_lost && t->rtp_lost - rp->stream_lost >= RELAY_STREAM_BURST) ||
+	    t->ts_cc_errors - rp->stream_cc >= RELAY_STREAM_BURST) {
+		if (rp->stream_loss_usec == 0 || now >= rp->stream_loss_usec + RELAY_STREAM_LOSS_LOG_USEC) {
+			uint64_t lost = t->rtp_lost > rp->stream_lost_logged ?
+						t->rtp_lost - rp->stream_lost_logged : 0;
+
+			log_full_errno(LOG_WARNING, 0, &ctx, "Policy %s: stream loss: %" PRIu64 " RTP "
+				       "packets lost and %" PRIu64 " continuity errors since the last "
+				       "such message", rp->name, lost,
+				       t->ts_cc_errors - rp->stream_cc_logged);
+			rp->stream_loss_usec = now;
+			rp->stream_lost_logged = t->rtp_lost;
+			rp->stream_cc_logged = t->ts_cc_errors;
+		}
+	}
+	rp->stream_lost = t->rtp_lost;
+	rp->stream_cc = t->ts_cc_errors;
+
+	if (!t->on_air) {
+		if (rp->stream_timer)
+			(void)sd_event_source_set_enabled(rp->stream_timer, SD_EVENT_OFF);
+		return;
+	}
+	/* At the latest a second from now, or just after the stall timeout would pass */
+	next = now + RELAY_STREAM_TICK_USEC;
+	if (s.last_ns / 1000 + rp->analyze_conf.stall_timeout_ns / 1000 + 1000 < next)
+		next = s.last_ns / 1000 + rp->analyze_conf.stall_timeout_ns / 1000 + 1000;
+	if (next <= now)
+		next = now + 1000;
+	if (!rp->stream_timer) {
+		if (sd_event_add_time(r->event, &rp->stream_timer, CLOCK_MONOTONIC, next, 0,
+				      on_stream_timer, rp) < 0)
+			return; /* the next worker wake-up tries again */
+	} else
+		(void)sd_event_source_set_time(rp->stream_timer, next);
+	(void)sd_event_source_set_enabled(rp->stream_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_stream_timer(sd_event_source *s, uint64_t now, void *userdata)
+{
+	(void)s;
+	(void)now;
+	stream_look(userdata, true);
+	return 0;
+}
+
+/* The analysis state follows the policy's analyze, rtp_clock_rate and stall_timeout: kept
+ * while they stay, else started again (the old one retired: a worker may still feed it). */
+static int rpolicy_analyze(struct relay *r, struct rpolicy *rp)
+{
+	const struct policy *p = rp->conf;
+	struct stream_config c = {
+		.format = p->analyze,
+		.clock_rate = p->rtp_clock_rate,
+		.stall_timeout_ns = p->stall_timeout_usec * 1000,
+	};
+	struct analyze *a = NULL;
+	int k;
+
+	if (p->analyze == STREAM_FORMAT_NONE && !rp->analyze)
+		return 0;
+	if (p->analyze != STREAM_FORMAT_NONE && rp->analyze &&
+	    rp->analyze_conf.format == c.format && rp->analyze_conf.clock_rate == c.clock_rate &&
+	    rp->analyze_conf.stall_timeout_ns == c.stall_timeout_ns)
+		return 0;
+	if (p->analyze != STREAM_FORMAT_NONE) {
+		k = analyze_new(r->n_workers, &c, &a);
+		if (k < 0)
+			return k;
+	}
+	(void)retire_later(r, free, rp->analyze);
+	rp->analyze = a;
+	rp->analyze_conf = c;
+	if (a)
+		rp->analyze_conf.stall_timeout_ns = a->config.stall_timeout_ns;
+	rp->stream_on_air = false;
+	rp->stream_events = 0;
+	rp->stream_lost = rp->stream_cc = rp->stream_lost_logged = rp->stream_cc_logged = 0;
+	rp->stream_loss_usec = 0;
+	rp->stream_timer = sd_event_source_disable_unref(rp->stream_timer);
+	mark_dirty(r);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Errors the workers recorded (a worker never logs: it counts and wakes us)                   */
 
 static void on_record(const struct recordq_entry *e, const void *data, void *userdata)
@@ -825,6 +964,8 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		uint64_t errors = SUM(rp, errors), last = 0;
 		int err = 0;
 
+		if (rp->analyze)
+			stream_look(rp, false);
 		if (errors <= rp->errors_logged)
 			continue;
 		for (size_t w = 0; w < r->n_workers; w++) {
@@ -975,6 +1116,8 @@ static int rpolicy_set_up(struct relay *r, struct rpolicy *rp)
 			return log_full_errno(LOG_ERR, k, &ctx,
 					      "Policy %s: failed to set up logging: %m", rp->name);
 		return 0;
+	case POLICY_ACTION_MONITOR:
+		return 0; /* the analysis only: rpolicy_analyze() */
 	case POLICY_ACTION_JOIN:
 	case _POLICY_ACTION_MAX:
 	case _POLICY_ACTION_INVALID:
@@ -1014,10 +1157,13 @@ static struct rpolicy *rpolicy_free(struct relay *r, struct rpolicy *rp, bool no
 	if (now) {
 		free(rp->out_counters);
 		free(rp->counters);
+		free(rp->analyze);
 	} else {
 		rpolicy_tear_down(r, rp);
 		(void)retire_later(r, free, rp->counters);
+		(void)retire_later(r, free, rp->analyze);
 	}
+	sd_event_source_disable_unref(rp->stream_timer);
 	capture_free(rp->capture);
 	free(rp->outputs);
 	sd_event_source_disable_unref(rp->stall_timer);
@@ -1067,6 +1213,10 @@ static int rpolicy_new(struct relay *r, const struct policy *p)
 	r->id_buckets[rp->id % r->n_buckets] = rp;
 	r->n_policies++;
 	(void)rpolicy_set_up(r, rp);
+	k = rpolicy_analyze(r, rp);
+	if (k < 0)
+		log_full_errno(LOG_ERR, k, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up stream analysis: %m", rp->name);
 	mark_dirty(r);
 	return rpolicy_timers(r, rp);
 }
@@ -1087,6 +1237,9 @@ static int rpolicy_update(struct relay *r, struct rpolicy *rp, const struct poli
 		rpolicy_tear_down(r, rp);
 		(void)rpolicy_set_up(r, rp);
 	}
+	if (rpolicy_analyze(r, rp) < 0)
+		log_full_errno(LOG_ERR, -ENOMEM, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up stream analysis: %m", rp->name);
 	/* The snapshot holds copies of the policy: a new one for every reload. */
 	mark_dirty(r);
 	if (old->stall_timeout_usec != p->stall_timeout_usec ||
@@ -1313,6 +1466,8 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 	k |= add_u64(obj, "suppressed_records", rp->capture ? capture_suppressed(rp->capture) : 0);
 	if (rp->capture)
 		k |= add_u64(obj, "rotations", capture_rotations(rp->capture));
+	if (rp->analyze)
+		k |= analyze_json(rp->analyze, r->n_workers, now * 1000, obj);
 	return k ? -ENOMEM : 0;
 }
 
