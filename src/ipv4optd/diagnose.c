@@ -1302,9 +1302,13 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r, co
 		logged_free(now, n);
 		return -ENOMEM;
 	}
-	memcpy(v, d->logged, from * sizeof(*v));
-	memcpy(v + from, now, n * sizeof(*v));
-	memcpy(v + from + n, d->logged + to, (d->n_logged - to) * sizeof(*v));
+	/* (d->logged is NULL before the first run: no copy from it then) */
+	if (from > 0)
+		memcpy(v, d->logged, from * sizeof(*v));
+	if (n > 0)
+		memcpy(v + from, now, n * sizeof(*v));
+	if (d->n_logged > to)
+		memcpy(v + from + n, d->logged + to, (d->n_logged - to) * sizeof(*v));
 	for (size_t j = from; j < to; j++)
 		free(d->logged[j].policy);
 	free(d->logged);
