@@ -436,6 +436,89 @@ static void print_stream(struct json_object *policies, FILE *f)
 	}
 }
 
+/* A label's value as a sample's label: ,NAME="VALUE" (nothing for a null value). */
+static void print_label(FILE *f, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(f, ",%s=\"", name);
+	print_label_value(f, value);
+	fputc('"', f);
+}
+
+static const char *obj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* What can be alerted on, from each policy's state: its memberships by state, whether each
+ * relay output sends (its egress interface is there and sends do not fail), whether each log
+ * records (its pcap file is open and written). */
+static void print_policy_states(struct json_object *policies, FILE *f)
+{
+	static const char *const states[] = { "joined", "waiting", "failed" };
+
+	fputs("# HELP ipv4opt_memberships Memberships of the policy, by state (joined; waiting for "
+	      "the interface; failed: the reason is in ipv4ctl show)\n"
+	      "# TYPE ipv4opt_memberships gauge\n", f);
+	json_object_object_foreach(policies, pname, pol) {
+		struct json_object *m;
+
+		if (!json_object_object_get_ex(pol, "memberships", &m) ||
+		    !json_object_is_type(m, json_type_object))
+			continue;
+		for (size_t i = 0; i < ELEMENTSOF(states); i++) {
+			struct json_object *v;
+
+			if (json_object_object_get_ex(m, states[i], &v) && is_number(v))
+				print_series(f, "ipv4opt_memberships", pname, pol, "state", states[i],
+					     v);
+		}
+	}
+	fputs("# HELP ipv4opt_output_up Whether a relay output sends: 1, or 0 when its egress "
+	      "interface is missing or sends failed in the last 10 s (ipv4ctl show says why)\n"
+	      "# TYPE ipv4opt_output_up gauge\n", f);
+	json_object_object_foreach(policies, pname2, pol2) {
+		struct json_object *outs;
+
+		if (!json_object_object_get_ex(pol2, "outputs", &outs) ||
+		    !json_object_is_type(outs, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(outs); i++) {
+			struct json_object *x = json_object_array_get_idx(outs, i);
+			const char *st = obj_str(x, "state");
+
+			fputs("ipv4opt_output_up{policy=\"", f);
+			print_label_value(f, pname2);
+			fputc('"', f);
+			print_label(f, "to", obj_str(x, "to"));
+			print_label(f, "interface", obj_str(x, "interface"));
+			fprintf(f, "} %d\n", st && streq(st, "up"));
+		}
+	}
+	fputs("# HELP ipv4opt_capture_up Whether a log policy records: 1, or 0 when its pcap file "
+	      "cannot be opened or written (ipv4ctl show says why)\n"
+	      "# TYPE ipv4opt_capture_up gauge\n", f);
+	json_object_object_foreach(policies, pname3, pol3) {
+		struct json_object *log;
+		const char *st;
+
+		if (!json_object_object_get_ex(pol3, "log", &log) ||
+		    !json_object_is_type(log, json_type_object))
+			continue;
+		st = obj_str(log, "state");
+		fputs("ipv4opt_capture_up{policy=\"", f);
+		print_label_value(f, pname3);
+		fputc('"', f);
+		print_label(f, "target", obj_str(log, "target"));
+		fprintf(f, "} %d\n", st && streq(st, "recording"));
+	}
+}
+
 int output_prometheus(struct json_object *data, FILE *f)
 {
 	struct json_object *policies, *seen;
@@ -447,6 +530,7 @@ int output_prometheus(struct json_object *data, FILE *f)
 		return -EBADMSG;
 	print_build_info(data, f);
 	print_data_path(data, f);
+	print_policy_states(policies, f);
 
 	/* Every counter name, in the order first seen: one metric family each. */
 	seen = json_object_new_object();
@@ -461,6 +545,8 @@ int output_prometheus(struct json_object *data, FILE *f)
 
 			if (streq(key, "stream"))
 				continue; /* print_stream() */
+			if (streq(key, "memberships") || streq(key, "log"))
+				continue; /* print_policy_states() */
 			if ((!is_number(val) && !is_breakdown(val)) ||
 			    json_object_object_get_ex(seen, key, NULL))
 				continue;

@@ -580,6 +580,41 @@ uint64_t capture_suppressed(const struct capture *c)
 	return c ? c->suppressed : 0;
 }
 
+void capture_describe_error(const struct capture *c, char *buf, size_t size)
+{
+	const char *why;
+
+	if (!c) {
+		snprintf(buf, size, "not set up");
+		return;
+	}
+	buf[0] = '\0';
+	if (c->conf.target != LOG_TARGET_PCAP)
+		return;
+	if (c->fd < 0 && c->open_error < 0) {
+		switch (c->open_error) {
+		case -ELOOP:
+			why = "it is a symbolic link";
+			break;
+		case -EINVAL:
+			why = "not a regular file";
+			break;
+		case -EBADMSG:
+			why = "not a pcap file of ours";
+			break;
+		case -EUCLEAN:
+			why = "its records are misframed";
+			break;
+		default:
+			why = strerror(-c->open_error);
+			break;
+		}
+		snprintf(buf, size, "cannot open %s: %s", c->conf.pcap_path, why);
+	} else if (c->write_error < 0)
+		snprintf(buf, size, "cannot write %s: %s", c->conf.pcap_path,
+			 strerror(-c->write_error));
+}
+
 uint64_t capture_rotations(const struct capture *c)
 {
 	return c ? c->rotations : 0;

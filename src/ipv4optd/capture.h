@@ -65,6 +65,11 @@ int capture_flush(struct capture *c);
 /* True if a and b record the same way (no need to reopen on reload). */
 bool capture_conf_equal(const struct log_conf *a, const struct log_conf *b);
 
+/* What keeps the capture from recording now, as a phrase ("cannot open /x.pcap: Permission
+ * denied"), or "" when it records (c NULL: "not set up"). A failed rotation is no failure: the
+ * records go on into the file. */
+void capture_describe_error(const struct capture *c, char *buf, size_t size);
+
 /* Counters: records suppressed by the rate limit, files rotated. */
 uint64_t capture_suppressed(const struct capture *c);
 uint64_t capture_rotations(const struct capture *c);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ struct routput {
 	int ifindex;                   /* 0: by route */
 	bool up;
 	int error;                     /* the last state logged */
+	/* sends that failed (ENETUNREACH, ...): the last error and when, for show and stats */
+	int send_error;
+	uint64_t send_error_usec;      /* CLOCK_MONOTONIC; 0: none */
+	uint64_t dropped_seen;         /* the output's drops when the workers last woke us */
 };
 
 /* The runtime side of one policy: relay and log policies, and join policies with a rejoin
@@ -949,6 +954,33 @@ static void on_record(const struct recordq_entry *e, const void *data, void *use
 		rp->log_write_errors++; /* capture logs its own write errors */
 }
 
+static uint64_t output_dropped(const struct rpolicy *rp, size_t o)
+{
+	uint64_t dr = 0;
+
+	for (size_t w = 0; w < rp->relay->n_workers; w++)
+		dr += COUNTER_GET(rp->out_counters[w * rp->n_outputs + o].dropped);
+	return dr;
+}
+
+/* A send error the workers reported for rp: the outputs whose drops grew since they last woke
+ * us get it (the error is counted per policy; the drops per output), for show and stats. */
+static void outputs_note_send_error(struct rpolicy *rp, int err)
+{
+	uint64_t now = now_usec(rp->relay, CLOCK_MONOTONIC);
+
+	for (size_t o = 0; o < rp->n_outputs; o++) {
+		struct routput *ro = &rp->outputs[o];
+		uint64_t dr = output_dropped(rp, o);
+
+		if (dr > ro->dropped_seen && ro->up) {
+			ro->send_error = err;
+			ro->send_error_usec = now;
+		}
+		ro->dropped_seen = dr;
+	}
+}
+
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct relay *r = userdata;
@@ -976,6 +1008,7 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				err = (int)COUNTER_GET(rp->counters[w].last_error);
 			}
 		}
+		outputs_note_send_error(rp, err);
 		if (errors - rp->errors_logged > 1)
 			log_full_errno(LOG_WARNING, err, &ctx,
 				       "Policy %s: failed to send: %m (%" PRIu64 " datagrams in all "
@@ -1339,6 +1372,81 @@ static int add_double(struct json_object *o, const char *key, double v)
 	return ctlproto_json_add(o, key, json_object_new_double(v));
 }
 
+static int add_null(struct json_object *o, const char *key)
+{
+	return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/* How long a send error keeps an output "failing" after the last one. */
+#define RELAY_SEND_FAILING_USEC (10 * 1000 * 1000ULL)
+
+/* What output o of rp is: "up"; "down" (its egress interface is missing); "failing" (sends
+ * failed within the last RELAY_SEND_FAILING_USEC: an unreachable destination, say). */
+static const char *output_state(const struct rpolicy *rp, size_t o, char *reason, size_t size)
+{
+	const struct routput *ro = &rp->outputs[o];
+	uint64_t now = now_usec(rp->relay, CLOCK_MONOTONIC);
+
+	reason[0] = '\0';
+	if (!ro->up) {
+		snprintf(reason, size, "no interface %s", rp->conf->outputs[o].interface);
+		return "down";
+	}
+	if (ro->send_error_usec > 0 && now < ro->send_error_usec + RELAY_SEND_FAILING_USEC) {
+		snprintf(reason, size, "send failed: %s (%s)", strerror(abs(ro->send_error)),
+			 ctlproto_errno_to_code(ro->send_error));
+		return "failing";
+	}
+	return "up";
+}
+
+/* The output's config (dscp, ttl: null when not set) and its state with a reason (null when
+ * up): show and stats render outputs the same way. */
+static int output_state_json(const struct rpolicy *rp, size_t o, struct json_object *x)
+{
+	const struct relay_output *rc = &rp->conf->outputs[o];
+	char reason[160];
+	const char *st = output_state(rp, o, reason, sizeof(reason));
+	int k = 0;
+
+	k |= rc->has_dscp ? ctlproto_json_add(x, "dscp", json_object_new_int(rc->dscp)) :
+			    add_null(x, "dscp");
+	k |= rc->ttl >= 0 ? ctlproto_json_add(x, "ttl", json_object_new_int(rc->ttl)) :
+			    add_null(x, "ttl");
+	k |= ctlproto_json_add(x, "state", json_object_new_string(st));
+	k |= reason[0] ? ctlproto_json_add(x, "reason", json_object_new_string(reason)) :
+			 add_null(x, "reason");
+	return k;
+}
+
+/* A log policy's "log": its target with its settings as in force (defaults filled in), and
+ * the state of its recording: "recording", or "failed" with the reason (the pcap file cannot
+ * be opened or written). */
+static int log_json(const struct rpolicy *rp, struct json_object *obj)
+{
+	const struct log_conf *lc = &rp->conf->log;
+	struct json_object *x = json_object_new_object();
+	char reason[PATH_MAX + 96];
+	int k = x ? 0 : -ENOMEM;
+
+	capture_describe_error(rp->capture, reason, sizeof(reason));
+	k |= ctlproto_json_add(x, "target", json_object_new_string(log_target_to_string(lc->target)));
+	if (lc->target == LOG_TARGET_PCAP) {
+		k |= ctlproto_json_add(x, "file", json_object_new_string(lc->pcap_path));
+		k |= add_u64(x, "max_size", lc->pcap_max_size);
+		k |= add_u64(x, "max_files", lc->pcap_max_files > 0 ? lc->pcap_max_files :
+			     CONFIG_DEFAULT_PCAP_FILES);
+	} else
+		k |= add_u64(x, "rate_limit", lc->rate_limit > 0 ? lc->rate_limit :
+			     CAPTURE_DEFAULT_RATE_LIMIT);
+	k |= ctlproto_json_add(x, "state", json_object_new_string(reason[0] ? "failed" :
+								   "recording"));
+	k |= reason[0] ? ctlproto_json_add(x, "reason", json_object_new_string(reason)) :
+			 add_null(x, "reason");
+	k |= ctlproto_json_add(obj, "log", x);
+	return k;
+}
+
 static int outputs_json(const struct rpolicy *rp, struct json_object *obj)
 {
 	struct json_object *arr = json_object_new_array();
@@ -1365,6 +1473,7 @@ static int outputs_json(const struct rpolicy *rp, struct json_object *obj)
 			k |= json_object_object_add(x, "interface", NULL) < 0 ? -ENOMEM : 0;
 		k |= ctlproto_json_add(x, "egress",
 				       json_object_new_string(rp->outputs[o].up ? "up" : "down"));
+		k |= output_state_json(rp, o, x);
 		k |= add_u64(x, "packets_sent", pk);
 		k |= add_u64(x, "bytes_sent", by);
 		k |= add_u64(x, "dropped_packets", dr);
@@ -1466,6 +1575,8 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 	k |= add_u64(obj, "suppressed_records", rp->capture ? capture_suppressed(rp->capture) : 0);
 	if (rp->capture)
 		k |= add_u64(obj, "rotations", capture_rotations(rp->capture));
+	if (rp->conf && rp->conf->action == POLICY_ACTION_LOG)
+		k |= log_json(rp, obj);
 	if (rp->analyze)
 		k |= analyze_json(rp->analyze, r->n_workers, now * 1000, obj);
 	return k ? -ENOMEM : 0;
@@ -1608,4 +1719,67 @@ struct relay *relay_free(struct relay *r)
 void relay_freep(struct relay **r)
 {
 	relay_free(*r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* What show and status say of the data path                                                  */
+
+int relay_show_policy_json(struct relay *r, const char *policy, struct json_object *obj)
+{
+	const struct rpolicy *rp = rpolicy_find(r, policy);
+	int k = 0;
+
+	if (!rp || !rp->conf)
+		return 0;
+	if (rp->conf->action == POLICY_ACTION_RELAY)
+		k |= outputs_json(rp, obj);
+	if (rp->conf->action == POLICY_ACTION_LOG)
+		k |= log_json(rp, obj);
+	return k ? -ENOMEM : 0;
+}
+
+bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t size)
+{
+	const struct rpolicy *rp = rpolicy_find(r, policy);
+	char reason[PATH_MAX + 96], to[64];
+
+	if (!rp || !rp->conf)
+		return false;
+	for (size_t o = 0; o < rp->n_outputs; o++)
+		if (!streq(output_state(rp, o, reason, sizeof(reason)), "up")) {
+			snprintf(buf, size, "output %s: %s",
+				 addr_port_str(&rp->conf->outputs[o].to, to, sizeof(to)), reason);
+			return true;
+		}
+	if (rp->conf->action == POLICY_ACTION_LOG) {
+		capture_describe_error(rp->capture, reason, sizeof(reason));
+		if (reason[0]) {
+			snprintf(buf, size, "log: %s", reason);
+			return true;
+		}
+	}
+	return false;
+}
+
+void relay_get_failures(struct relay *r, struct relay_failures *ret)
+{
+	struct relay_failures f = { 0 };
+	char reason[PATH_MAX + 96];
+
+	for (const struct rpolicy *rp = r ? r->head : NULL; rp; rp = rp->next) {
+		if (!rp->conf)
+			continue;
+		for (size_t o = 0; o < rp->n_outputs; o++) {
+			f.outputs++;
+			if (!streq(output_state(rp, o, reason, sizeof(reason)), "up"))
+				f.outputs_failed++;
+		}
+		if (rp->conf->action == POLICY_ACTION_LOG) {
+			f.captures++;
+			capture_describe_error(rp->capture, reason, sizeof(reason));
+			if (reason[0])
+				f.captures_failed++;
+		}
+	}
+	*ret = f;
 }

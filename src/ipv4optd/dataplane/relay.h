@@ -18,6 +18,7 @@
 #ifndef IPV4OPTD_RELAY_H
 #define IPV4OPTD_RELAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -67,6 +68,25 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 /* Adds the relay's own counters to obj: unmatched_packets (on data sockets, claimed by no
  * policy), loop_packets, rxq_overflow_packets, receive_errors, data_sockets, workers. */
 int relay_stats_json(struct relay *r, struct json_object *obj);
+
+/* show's view of policy `policy`'s data path, the same objects as in stats: relay, "outputs"
+ * [{to, interface, egress, dscp, ttl, state, reason, packets_sent, bytes_sent,
+ * dropped_packets}] (state "up", "down": the egress interface is missing, "failing": sends
+ * failed within the last 10 s, e.g. an unreachable destination; reason null when up); log,
+ * "log" {target, file, max_size, max_files | rate_limit, state ("recording" or "failed"),
+ * reason}. Nothing for a policy without a data path. 0 or -ENOMEM. */
+int relay_show_policy_json(struct relay *r, const char *policy, struct json_object *obj);
+
+/* True, with the first reason in buf ("output 10.9.9.9:6000: send failed: ..."), when an
+ * output of the policy is not up or its capture failed. */
+bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t size);
+
+/* status: outputs and captures, and how many of each are not working. */
+struct relay_failures {
+	size_t outputs, outputs_failed;
+	size_t captures, captures_failed;
+};
+void relay_get_failures(struct relay *r, struct relay_failures *ret);
 
 /* Writes out what captures buffer (pcap files). */
 void relay_flush(struct relay *r);
