@@ -122,6 +122,24 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
 }
 
+/* When datagram m arrived, on CLOCK_MONOTONIC in ns: the kernel's receive time (SO_TIMESTAMPNS,
+ * CLOCK_REALTIME) moved onto the monotonic clock by the batch's read time on both clocks, so
+ * that the datagrams of one batch keep their own times (the jitter and gaps of the stream
+ * analysis); the read time itself without a stamp. */
+static uint64_t arrival_mono_ns(const struct ingress *in, const struct ipv4opt_message *m,
+				uint64_t now_mono, uint64_t now_rt)
+{
+	const struct timespec *ts = &in->stamps[m - in->rx];
+	uint64_t mono = now_mono * 1000, rt = now_rt * 1000, st;
+
+	if (ts->tv_sec <= 0)
+		return mono;
+	st = (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+	if (st >= rt || rt - st >= mono)
+		return mono;
+	return mono - (rt - st);
+}
+
 static void handle(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,
 		   const struct ipv4opt_message *m, uint64_t now_mono, uint64_t now_rt)
 {
@@ -173,7 +191,7 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 	}
 	/* The stream-analysis stage (analyze.h), before the datagram is handed on. */
 	if (p->analyze && analyze_feed(&p->analyze[in->worker], m->addr.sin_addr.s_addr, m->buf,
-				       m->n, now_mono * 1000))
+				       m->n, arrival_mono_ns(in, m, now_mono, now_rt)))
 		in->notify = true;
 
 	switch (p->action) {

@@ -61,7 +61,8 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
  * receive_packets_per_second and receive_bytes_per_second (over the last one to two seconds),
  * last_packet_timestamp_seconds (0: none), last_source ("ADDR:PORT" or null),
  * max_datagram_bytes; relay: egress ("up" when every output can send, else "down") and
- * outputs [{to, interface, egress, packets_sent, bytes_sent, dropped_packets}]. Returns 0 or
+ * outputs [{to, interface, egress, packets_sent, bytes_sent, dropped_packets}]; a policy with
+ * analyze other than none: stream {...} (analyze_json(), doc/stream-analysis.md). Returns 0 or
  * -ENOMEM. */
 int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj);
 
