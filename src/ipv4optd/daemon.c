@@ -294,7 +294,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	r = relay_new(d->event, d->config->workers, &d->relay);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the data path: %m");
-	r = members_new(relay_members_hooks(), d->relay, &d->members);
+	r = members_new(&d->members);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up memberships: %m");
 	relay_set_members(d->relay, d->members);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,13 +69,14 @@ struct rpolicy {
 	sd_event_source *rejoin_timer;
 };
 
-/* A data socket of the membership engine's, as given to a worker. */
+/* A receive socket: one per (port, worker), bound to the port, IP_MULTICAST_ALL on, no
+ * membership of its own (relay.h). */
 struct rsock {
-	int fd;                        /* the membership engine's */
-	int dup_fd;                    /* ours: what the worker reads */
+	int fd;
 	uint16_t port;
 	unsigned worker;
 	bool watched;                  /* in the worker's epoll set */
+	int rcvbuf;                    /* granted (doubled, socket(7)) */
 	uint64_t coalesce_max_usec;    /* what its receive buffer holds of a 10 Gb/s burst */
 	struct snapshot_sock_state *state;
 	struct snapshot_route *routes; /* while building */
@@ -97,9 +99,10 @@ struct relay {
 	int notify_fd;                 /* workers: errors recorded */
 	sd_event_source *notify;
 
-	struct rsock **by_fd;          /* data sockets, by the membership engine's fd */
+	struct rsock **by_fd;          /* receive sockets, by fd */
 	size_t n_by_fd;
 	size_t n_socks;
+	struct rsock ***by_port;       /* [port][worker], NULL: not received on */
 	struct rsock **gone;           /* removed, to unwatch and retire after the next publish */
 	size_t n_gone;
 
@@ -388,7 +391,9 @@ static int cmp_route(const void *a, const void *b)
 
 	if (gx != gy)
 		return gx < gy ? -1 : 1;
-	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return x->policy < y->policy ? -1 : x->policy > y->policy;
 }
 
 static bool policy_has_data_path(const struct policy *p)
@@ -445,7 +450,18 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 	return 0;
 }
 
-/* Which policy each socket's memberships belong to, from the membership engine. */
+/* The worker of a group: its receive socket of each port takes only the groups of that worker
+ * (a socket filter on the destination address, rsock_open), so a policy's groups spread over
+ * the workers and one group's datagrams are always read by one thread. */
+static unsigned group_worker(const struct relay *r, in_addr_t group)
+{
+	return (unsigned)(ntohl(group) % (uint32_t)r->n_workers);
+}
+
+/* Which policies each receive socket's datagrams belong to: every membership of a relay or log
+ * policy that the membership engine holds, on the socket of its port and its group's worker.
+ * Several policies may hold one (group, interface) on one port: each of them gets the datagram
+ * (its sources permitting). */
 static void routes_collect(struct relay *r)
 {
 	for (size_t i = 0; i < r->n_by_fd; i++)
@@ -454,20 +470,19 @@ static void routes_collect(struct relay *r)
 	for (const struct member *mb = r->members ? members_first(r->members) : NULL; mb;
 	     mb = members_next(mb)) {
 		struct rpolicy *rp;
+		struct rsock *rs;
 
 		if (mb->port == 0 || mb->state != MEMBER_STATE_JOINED ||
 		    mb->origin != MEMBER_ORIGIN_CONFIG)
 			continue; /* runtime joins with a port have no consumer: unmatched */
+		if (!r->by_port || !r->by_port[mb->port])
+			continue;
 		rp = rpolicy_find(r, mb->policy);
 		if (!rp || !policy_has_data_path(rp->conf))
 			continue;
-		for (size_t i = 0; i < mb->n_holds; i++) {
-			int fd = member_hold_fd(mb, i);
-			struct rsock *rs = fd >= 0 && (size_t)fd < r->n_by_fd ? r->by_fd[fd] : NULL;
-
-			if (rs && route_add(rs, mb->group.s_addr, mb->ifindex, rp->index) < 0)
-				log_error_errno(ENOMEM, "Failed to map %s's socket: %m", mb->policy);
-		}
+		rs = r->by_port[mb->port][group_worker(r, mb->group.s_addr)];
+		if (rs && route_add(rs, mb->group.s_addr, mb->ifindex, rp->index) < 0)
+			log_error_errno(ENOMEM, "Failed to map %s's socket: %m", mb->policy);
 	}
 }
 
@@ -499,8 +514,8 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 	for (size_t i = 0; i < r->n_by_fd; i++)
 		if (r->by_fd[i]) {
 			ns++;
-			if ((size_t)r->by_fd[i]->dup_fd + 1 > max_fd)
-				max_fd = (size_t)r->by_fd[i]->dup_fd + 1;
+			if ((size_t)r->by_fd[i]->fd + 1 > max_fd)
+				max_fd = (size_t)r->by_fd[i]->fd + 1;
 		}
 	s->socks = calloc(ns ? ns : 1, sizeof(*s->socks));
 	s->sock_by_fd = malloc((max_fd ? max_fd : 1) * sizeof(*s->sock_by_fd));
@@ -522,9 +537,9 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 			memcpy(routes, rs->routes, rs->n_routes * sizeof(*routes));
 			qsort(routes, rs->n_routes, sizeof(*routes), cmp_route);
 		}
-		s->sock_by_fd[rs->dup_fd] = (int32_t)s->n_socks;
+		s->sock_by_fd[rs->fd] = (int32_t)s->n_socks;
 		s->socks[s->n_socks++] = (struct snapshot_sock){
-			.fd = rs->dup_fd, .port = rs->port, .worker = rs->worker, .state = rs->state,
+			.fd = rs->fd, .port = rs->port, .worker = rs->worker, .state = rs->state,
 			.routes = routes, .n_routes = rs->n_routes };
 		if (rs->coalesce_max_usec < bound)
 			bound = rs->coalesce_max_usec;
@@ -554,7 +569,7 @@ static void rsock_free(struct rsock *rs)
 {
 	if (!rs)
 		return;
-	safe_close(rs->dup_fd);
+	safe_close(rs->fd);
 	free(rs->state);
 	free(rs->routes);
 	free(rs);
@@ -619,7 +634,7 @@ static int relay_publish(struct relay *r)
 		struct rsock *rs = r->by_fd[i];
 
 		if (rs && !rs->watched) {
-			k = worker_watch(r->workers[rs->worker], rs->dup_fd);
+			k = worker_watch(r->workers[rs->worker], rs->fd);
 			if (k < 0)
 				log_error_errno(k, "Failed to give a data socket (port %u) to "
 						"worker %u: %m", rs->port, rs->worker);
@@ -631,7 +646,7 @@ static int relay_publish(struct relay *r)
 		struct rsock *rs = r->gone[i];
 
 		if (rs->watched)
-			(void)worker_unwatch(r->workers[rs->worker], rs->dup_fd);
+			(void)worker_unwatch(r->workers[rs->worker], rs->fd);
 		if (snapshot_domain_retire(r->domain, free_rsock, rs) < 0)
 			log_error_errno(ENOMEM, "Failed to retire a data socket: %m"); /* leaked */
 	}
@@ -666,7 +681,7 @@ static int on_defer(sd_event_source *s, void *userdata)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Data sockets (the membership engine's hooks)                                                */
+/* Receive sockets                                                                             */
 
 static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
 {
@@ -680,16 +695,35 @@ static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
 	/* What the kernel granted (doubled, socket(7)) bounds the coalescing wait. */
 	if (getsockopt(rs->fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) < 0 || v < 0)
 		v = 0;
+	rs->rcvbuf = v;
 	rs->coalesce_max_usec = (uint64_t)v / CONFIG_COALESCE_BURST_BYTES_PER_USEC;
 }
 
-static int hook_socket_added(struct members *m, int fd, uint16_t port, void *userdata)
+/* Opens the receive socket of port for worker w. Bound to the port (SO_REUSEADDR: several
+ * workers, and the host's other listeners that allow it, share it) with IP_MULTICAST_ALL on and
+ * no membership: it gets whatever the host accepts for the port, on any interface, and the
+ * routes sort it out (what no policy claims counts as unmatched). One socket per port and
+ * worker, however many memberships: the kernel walks every socket bound to a port for each
+ * datagram (__udp4_lib_mcast_deliver), so sockets that each held their own 20 memberships
+ * (igmp_max_memberships) made delivery cost grow with the number of groups (doc/performance.md:
+ * 2,000 groups on one port capped the whole host near 11,000 datagrams/s). The memberships are
+ * held by the membership engine on sockets bound to nothing. */
+static int rsock_open(struct relay *r, uint16_t port, unsigned w, struct rsock **ret)
 {
-	struct relay *r = userdata;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	_cleanup_close_ int fd = -1;
 	struct rsock *rs;
 	int k;
 
-	(void)m;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	k = ipv4opt_set_reuse_addr(fd, true);
+	if (k < 0)
+		return k;
+	k = ipv4opt_set_multicast_all(fd, true);
+	if (k < 0)
+		return k;
 	k = ipv4opt_set_control_message(fd, IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX | IPV4OPT_CM_TTL |
 					IPV4OPT_CM_TOS, true);
 	if (k < 0)
@@ -697,6 +731,23 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	k = ipv4opt_set_rxq_ovfl(fd, true);
 	if (k < 0)
 		return k;
+	if (r->n_workers > 1) {
+		/* This worker's groups only: destination address (the IPv4 header, before the UDP
+		 * one the filter starts at) modulo the number of workers. */
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 16),
+			BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)r->n_workers),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+			BPF_STMT(BPF_RET | BPF_K, 0),
+		};
+
+		k = ipv4opt_attach_filter(fd, f, ELEMENTSOF(f));
+		if (k < 0)
+			return k;
+	}
+	if (bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
 
 	if ((size_t)fd >= r->n_by_fd) {
 		size_t nn = (size_t)fd + 64;
@@ -712,58 +763,94 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	if (!rs)
 		return -ENOMEM;
 	rs->state = counters_alloc(1, sizeof(*rs->state));
-	/* Ours: the membership engine closes its fd when it is done with the socket, while a
-	 * worker may still be reading; this one is closed once no snapshot lists it. */
-	rs->dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (!rs->state || rs->dup_fd < 0) {
-		k = rs->dup_fd < 0 ? -errno : -ENOMEM;
-		free(rs->state);
-		safe_close(rs->dup_fd);
+	if (!rs->state) {
 		free(rs);
-		return k;
+		return -ENOMEM;
 	}
-	rs->fd = fd;
+	rs->fd = TAKE_FD(fd);
 	rs->port = port;
-	rs->worker = r->next_worker++ % (unsigned)r->n_workers;
+	rs->worker = w;
 	rsock_set_rcvbuf(r, rs);
-	r->by_fd[fd] = rs;
+	r->by_fd[rs->fd] = rs;
 	r->n_socks++;
 	mark_dirty(r);
+	*ret = rs;
 	return 0;
 }
 
-static void hook_socket_removed(struct members *m, int fd, uint16_t port, void *userdata)
+/* Taken from the workers at the next publish, closed once no snapshot lists it. */
+static void rsock_remove(struct relay *r, struct rsock *rs)
 {
-	struct relay *r = userdata;
-	struct rsock **v;
+	struct rsock **v = reallocarray(r->gone, r->n_gone + 1, sizeof(*v));
 
-	(void)m;
-	(void)port;
-	if (fd < 0 || (size_t)fd >= r->n_by_fd || !r->by_fd[fd])
-		return;
-	v = reallocarray(r->gone, r->n_gone + 1, sizeof(*v));
 	if (!v) {
 		/* Cannot wait for the workers: stop them reading it, and leak it. */
 		log_error_errno(ENOMEM, "Failed to retire a data socket: %m");
-		if (r->by_fd[fd]->watched)
-			(void)worker_unwatch(r->workers[r->by_fd[fd]->worker], r->by_fd[fd]->dup_fd);
+		if (rs->watched)
+			(void)worker_unwatch(r->workers[rs->worker], rs->fd);
 	} else {
 		r->gone = v;
-		r->gone[r->n_gone++] = r->by_fd[fd];
+		r->gone[r->n_gone++] = rs;
 	}
-	r->by_fd[fd] = NULL;
+	r->by_fd[rs->fd] = NULL;
 	r->n_socks--;
 	mark_dirty(r);
 }
 
-static const struct members_hooks hooks = {
-	.socket_added = hook_socket_added,
-	.socket_removed = hook_socket_removed,
-};
-
-const struct members_hooks *relay_members_hooks(void)
+/* Receive sockets for the ports of c's relay and log policies, and only those. A port that
+ * cannot be bound (another service holds it without SO_REUSEADDR) is logged, and tried again
+ * at the next reload. */
+static void ports_sync(struct relay *r, const struct config *c)
 {
-	return &hooks;
+	uint8_t want[65536 / 8] = { 0 };
+
+	if (!r->by_port) {
+		r->by_port = calloc(65536, sizeof(*r->by_port));
+		if (!r->by_port) {
+			log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
+			return;
+		}
+	}
+	for (size_t i = 0; c && i < c->n_policies; i++)
+		if (policy_has_data_path(&c->policies[i]) && c->policies[i].port > 0)
+			want[c->policies[i].port / 8] |= (uint8_t)(1u << (c->policies[i].port % 8));
+	for (unsigned port = 1; port < 65536; port++) {
+		bool wanted = want[port / 8] & (1u << (port % 8));
+		struct rsock **v = r->by_port[port];
+		int k = 0;
+
+		if (!wanted && v) {
+			for (size_t w = 0; w < r->n_workers; w++)
+				if (v[w])
+					rsock_remove(r, v[w]);
+			free(v);
+			r->by_port[port] = NULL;
+			continue;
+		}
+		if (!wanted)
+			continue;
+		if (!v) {
+			v = calloc(r->n_workers, sizeof(*v));
+			if (!v) {
+				log_error_errno(ENOMEM, "Failed to receive on port %u: %m", port);
+				continue;
+			}
+			r->by_port[port] = v;
+		}
+		for (size_t w = 0; w < r->n_workers && k >= 0; w++)
+			if (!v[w]) {
+				k = rsock_open(r, (uint16_t)port, (unsigned)w, &v[w]);
+				if (k < 0)
+					log_error_errno(k, "Failed to receive on port %u: %m", port);
+			}
+	}
+}
+
+int relay_get_port_rcvbuf(struct relay *r, uint16_t port)
+{
+	struct rsock *rs = r->by_port && r->by_port[port] ? r->by_port[port][0] : NULL;
+
+	return rs ? rs->rcvbuf : -ENOENT;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1123,6 +1210,7 @@ int relay_set_config(struct relay *r, const struct config *c)
 		for (size_t i = 0; i < r->n_by_fd; i++)
 			if (r->by_fd[i])
 				rsock_set_rcvbuf(r, r->by_fd[i]);
+	ports_sync(r, c);
 	/* The workers still read the snapshot of the old config (copies): the new one is
 	 * published now, before the old config is freed and before the next datagram counts. */
 	mark_dirty(r);
@@ -1431,6 +1519,9 @@ struct relay *relay_free(struct relay *r)
 		rsock_free(r->gone[i]);
 	free(r->gone);
 	free(r->by_fd);
+	for (size_t p = 0; r->by_port && p < 65536; p++)
+		free(r->by_port[p]);
+	free(r->by_port);
 	free(r->buckets);
 	free(r->id_buckets);
 	free(r->local);
