@@ -142,7 +142,18 @@ lab_exec rcv sysctl -qw net.ipv4.igmp_max_memberships=4096
 # entry per destination group (gc_thresh3 is 1024 by default: past it the kernel creates and
 # frees entries per datagram, under the table's write lock).
 lab_ip d route add 224.0.0.0/4 dev out0
-lab_exec d sysctl -qw net.ipv4.neigh.default.gc_thresh1=8192 net.ipv4.neigh.default.gc_thresh2=16384 \
+# The thresholds are the host's (a namespace has none of its own): raised for the run, put back
+# on exit.
+GC_SAVED=$(sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 \
+	net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
+gc_restore() {
+	# shellcheck disable=SC2086
+	set -- $GC_SAVED
+	sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" net.ipv4.neigh.default.gc_thresh2="$2" \
+		net.ipv4.neigh.default.gc_thresh3="$3"
+}
+trap 'gc_restore; lab_cleanup' EXIT
+sysctl -qw net.ipv4.neigh.default.gc_thresh1=8192 net.ipv4.neigh.default.gc_thresh2=16384 \
 	net.ipv4.neigh.default.gc_thresh3=32768
 # The receiving namespace's protocol work on the sender's CPU (RPS on r0), not in the relay's
 # send calls: a veth transmit runs the peer's receive softirq on the sending CPU, so without

@@ -552,7 +552,8 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 	s->send_ports = malloc(r->n_workers * sizeof(*s->send_ports));
 	if (!s->local || !s->send_ports)
 		goto fail;
-	memcpy(s->local, r->local, r->n_local * sizeof(*s->local));
+	if (r->n_local > 0)
+		memcpy(s->local, r->local, r->n_local * sizeof(*s->local));
 	s->n_local = r->n_local;
 	for (size_t w = 0; w < r->n_workers; w++)
 		s->send_ports[w] = worker_get_send_port(r->workers[w]);
