@@ -377,6 +377,87 @@ static int show_leave(struct json_object *d)
 	return 0;
 }
 
+static const char *jnum(struct json_object *o, const char *key, char *buf, size_t size)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	snprintf(buf, size, "%lld", (long long)json_object_get_int64(v));
+	return buf;
+}
+
+/* What each policy does and whether it works: its state with the reason and its memberships
+ * by state; the outputs of relay policies (to, interface, DSCP, TTL, state); the log of log
+ * policies (target, file, rotation, state). Tables only where there are rows. */
+static int show_policy_states(struct json_object *policies)
+{
+	static const char *const sh[] = { "POLICY", "STATE", "JOINED", "WAITING", "FAILED",
+					  "REASON" };
+	static const char *const oh[] = { "POLICY", "OUTPUT", "INTERFACE", "DSCP", "TTL", "STATE",
+					  "REASON" };
+	static const char *const lh[] = { "POLICY", "LOG", "FILE", "MAX_SIZE", "MAX_FILES",
+					  "RATE_LIMIT", "STATE", "REASON" };
+	_cleanup_(output_table_freep) struct output_table *st = NULL, *ot = NULL, *lt = NULL;
+	size_t n_out = 0, n_log = 0;
+
+	if (output_table_new(ELEMENTSOF(sh), sh, &st) < 0 ||
+	    output_table_new(ELEMENTSOF(oh), oh, &ot) < 0 ||
+	    output_table_new(ELEMENTSOF(lh), lh, &lt) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_object_array_length(policies); i++) {
+		struct json_object *p = json_object_array_get_idx(policies, i), *m = NULL, *outs,
+				   *log;
+		char j[24], w[24], f[24];
+
+		json_object_object_get_ex(p, "memberships", &m);
+		const char *row[] = { jstr(p, "name"), jstr(p, "state"), jnum(m, "joined", j, 24),
+				      jnum(m, "waiting", w, 24), jnum(m, "failed", f, 24),
+				      jstr(p, "reason") ?: "" };
+		if (output_table_add(st, row) < 0)
+			return -ENOMEM;
+		if (json_object_object_get_ex(p, "outputs", &outs) &&
+		    json_object_is_type(outs, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(outs); k++) {
+				struct json_object *x = json_object_array_get_idx(outs, k);
+				char dscp[16], ttl[16];
+				const char *orow[] = { jstr(p, "name"), jstr(x, "to"),
+						       jstr(x, "interface") ?: "(route)",
+						       jnum(x, "dscp", dscp, 16),
+						       jnum(x, "ttl", ttl, 16), jstr(x, "state"),
+						       jstr(x, "reason") ?: "" };
+
+				if (output_table_add(ot, orow) < 0)
+					return -ENOMEM;
+				n_out++;
+			}
+		if (json_object_object_get_ex(p, "log", &log) &&
+		    json_object_is_type(log, json_type_object)) {
+			char size[24], files[24], rate[24];
+			const char *lrow[] = { jstr(p, "name"), jstr(log, "target"), jstr(log, "file"),
+					       jnum(log, "max_size", size, 24),
+					       jnum(log, "max_files", files, 24),
+					       jnum(log, "rate_limit", rate, 24), jstr(log, "state"),
+					       jstr(log, "reason") ?: "" };
+
+			if (output_table_add(lt, lrow) < 0)
+				return -ENOMEM;
+			n_log++;
+		}
+	}
+	output_table_print(st, stdout);
+	putchar('\n');
+	if (n_out > 0) {
+		output_table_print(ot, stdout);
+		putchar('\n');
+	}
+	if (n_log > 0) {
+		output_table_print(lt, stdout);
+		putchar('\n');
+	}
+	return 0;
+}
+
 static int show_show(struct json_object *d)
 {
 	static const char *const ph[] = { "POLICY", "GROUP", "SOURCES", "ACTION", "PORT",
@@ -433,13 +514,15 @@ static int show_show(struct json_object *d)
 				      jstr(m, "ifname"), jint(m, "ifindex") ? idx : NULL,
 				      jint(m, "port") ? port : NULL, jstr(m, "state"),
 				      jstr(m, "since"), codes[0] ? codes : NULL,
-				      jstr(m, "error") ?: "" };
+				      jstr(m, "reason") ?: jstr(m, "error") ?: "" };
 		if (output_table_add(mt, row) < 0)
 			return EXIT_REFUSED;
 	}
 	if (json_object_array_length(policies) > 0) {
 		output_table_print(pt, stdout);
 		putchar('\n');
+		if (show_policy_states(policies) < 0)
+			return EXIT_REFUSED;
 	} else
 		printf("no policies in the configuration\n\n");
 	if (json_object_array_length(members) > 0)
@@ -484,10 +567,29 @@ static const char *stat_age(struct json_object *pol, char *buf, size_t len)
 	return buf;
 }
 
+/* The stream analysis in a few words: "on-air lost=0 cc=0 jitter=0.42ms" ("off-air ..."); ""
+ * for a policy that is not analysed. */
+static const char *stat_stream(struct json_object *pol, char *buf, size_t len)
+{
+	struct json_object *st, *v;
+	char lost[24], cc[24];
+
+	if (!json_object_object_get_ex(pol, "stream", &st) || !json_object_is_type(st, json_type_object))
+		return "";
+	snprintf(buf, len, "%s lost=%s cc=%s jitter=%.2fms",
+		 json_object_object_get_ex(st, "on_air", &v) && json_object_get_boolean(v) ?
+			 "on-air" : "off-air",
+		 stat_num(st, "rtp_lost", lost, sizeof(lost)),
+		 stat_num(st, "ts_cc_errors", cc, sizeof(cc)),
+		 json_object_object_get_ex(st, "jitter_ms", &v) ? json_object_get_double(v) : 0.0);
+	return buf;
+}
+
 static int show_stats(struct json_object *d)
 {
 	static const char *const cols[] = { "POLICY", "ACTION", "IN", "IN_BYTES", "OUT",
-					    "OUT_BYTES", "DROPPED", "IN/S", "LAST", "FROM" };
+					    "OUT_BYTES", "DROPPED", "IN/S", "LAST", "FROM",
+					    "STREAM" };
 	_cleanup_(output_table_freep) struct output_table *t = NULL;
 	struct json_object *policies;
 
@@ -507,7 +609,7 @@ static int show_stats(struct json_object *d)
 	if (output_table_new(ELEMENTSOF(cols), cols, &t) < 0)
 		return EXIT_REFUSED;
 	json_object_object_foreach(policies, name, pol) {
-		char in[24], inb[24], out[24], outb[24], drop[24], rate[24], age[24];
+		char in[24], inb[24], out[24], outb[24], drop[24], rate[24], age[24], stream[96];
 		const char *from = jstr(pol, "last_source");
 		const char *row[] = {
 			name,
@@ -520,6 +622,7 @@ static int show_stats(struct json_object *d)
 			stat_num(pol, "receive_packets_per_second", rate, sizeof(rate)),
 			stat_age(pol, age, sizeof(age)),
 			from ? from : "-",
+			stat_stream(pol, stream, sizeof(stream)),
 		};
 
 		if (output_table_add(t, row) < 0)
@@ -566,7 +669,7 @@ static void format_duration(uint64_t s, char *buf, size_t size)
 
 static int show_status(struct json_object *d)
 {
-	struct json_object *m = NULL, *k = NULL, *c = NULL, *s = NULL;
+	struct json_object *m = NULL, *k = NULL, *c = NULL, *s = NULL, *dp = NULL;
 	char up[64];
 
 	json_object_object_get_ex(d, "memberships", &m);
@@ -586,6 +689,15 @@ static int show_status(struct json_object *d)
 	       "%s\n", (long long)jint(m, "joined"), (long long)jint(m, "waiting"),
 	       (long long)jint(m, "failed"), (long long)jint(m, "runtime"), n_sock,
 	       plural(n_sock, "socket", "sockets"));
+	json_object_object_get_ex(d, "data_path", &dp);
+	if (dp) {
+		long long n_out = jint(dp, "outputs"), n_cap = jint(dp, "captures");
+
+		printf("data path:    %lld %s, %lld failed; %lld %s, %lld failed\n", n_out,
+		       plural(n_out, "output", "outputs"), (long long)jint(dp, "outputs_failed"),
+		       n_cap, plural(n_cap, "capture", "captures"),
+		       (long long)jint(dp, "captures_failed"));
+	}
 	printf("kernel:       igmp_max_memberships=%lld igmp_max_msf=%lld\n",
 	       (long long)jint(k, "igmp_max_memberships"), (long long)jint(k, "igmp_max_msf"));
 	printf("control:      %s%s, %lld of %lld clients, group %s\n", jstr(c, "path"),
@@ -755,7 +867,21 @@ static int cmd_no_args(enum ctl_command c, int argc, char **argv,
 
 static int cmd_show(int argc, char **argv)
 {
-	return cmd_no_args(CTL_COMMAND_SHOW, argc, argv, show_show);
+	_cleanup_json_ struct json_object *args = json_object_new_object();
+
+	if (!args)
+		return EXIT_REFUSED;
+	if (argc > 1)
+		return usage_error("show: unexpected argument '%s' (one POLICY at most)", argv[1]);
+	if (argc == 1) {
+		if (argv[0][0] == '-')
+			return usage_error("show: unknown option '%s'", argv[0]);
+		if (strlen(argv[0]) > 64)
+			return usage_error("show: policy name '%s' is longer than 64 characters",
+					   argv[0]);
+		json_object_object_add(args, "policy", json_object_new_string(argv[0]));
+	}
+	return run(CTL_COMMAND_SHOW, args, show_show);
 }
 
 static int cmd_reload(int argc, char **argv)
@@ -872,11 +998,14 @@ static const struct verb {
 	  "group, source and interface name the join). Memberships of the configuration are\n"
 	  "changed by editing it and reloading.\n",
 	  cmd_leave },
-	{ "show", "", "policies and memberships",
-	  "Lists the policies of the configuration, then every membership: policy, origin\n"
-	  "(config or runtime), group, sources, interface, index, port, state (joined, waiting\n"
-	  "for the interface, failed with the kernel's reason), since when (UTC) and the codes\n"
-	  "of what diagnose finds on it (FINDINGS).\n",
+	{ "show", "[POLICY]", "policies and memberships",
+	  "Lists the policies of the configuration (or POLICY alone; 'runtime': the runtime\n"
+	  "joins), each with its state (ok, waiting, failed) and why, the outputs of relay\n"
+	  "policies (to, interface, DSCP, TTL, state) and the log of log policies (target,\n"
+	  "file, rotation, state), then every membership: policy, origin (config or runtime),\n"
+	  "group, sources, interface, index, port, state (joined, waiting for the interface,\n"
+	  "failed with the step and reason), since when (UTC) and the codes of what diagnose\n"
+	  "finds on it (FINDINGS). Rows are in config order, then by interface and group.\n",
 	  cmd_show },
 	{ "stats", "[POLICY] [--prometheus]", "per-policy counters",
 	  "Counters of every policy, or of POLICY: datagrams and bytes in and out, drops,\n"

@@ -311,6 +311,214 @@ void output_stats_data_path(struct json_object *data, FILE *f)
 		data_path_counter(dp, "rxq_overflow_packets"), errors, errors == 1 ? "" : "s");
 }
 
+/* The stream analysis of each analysed policy ("stream": {...}): counters as _total, the
+ * rest as gauges in base units (seconds, bits per second), labelled with the format analysed.
+ * rtp_lost is a gauge: RFC 3550's cumulative loss goes down when a late packet comes. */
+static const struct {
+	const char *key, *name, *help;
+	bool gauge;
+	double scale;
+} stream_series[] = {
+	{ "on_air", "ipv4opt_stream_on_air", "1 when a datagram of the policy's stream came "
+	  "within stall_timeout (1 s by default), else 0", true, 1 },
+	{ "max_gap_ms", "ipv4opt_stream_max_gap_seconds", "Longest time between two datagrams "
+	  "in the last interval (1 s) and the current one, or the silence now", true, 1e-3 },
+	{ "jitter_ms", "ipv4opt_stream_jitter_seconds", "RTP interarrival jitter (RFC 3550 "
+	  "6.4.1) of the stream's current source", true, 1e-3 },
+	{ "rtp_lost", "ipv4opt_stream_rtp_lost_packets", "RTP packets expected and not received "
+	  "(RFC 3550 A.3 cumulative loss: a late packet takes its loss back)", true, 1 },
+	{ "datagrams", "ipv4opt_stream_datagrams_total", "Datagrams analysed", false, 1 },
+	{ "rtp_packets", "ipv4opt_stream_rtp_packets_total", "Datagrams with a valid RTP header",
+	  false, 1 },
+	{ "rtp_errors", "ipv4opt_stream_rtp_errors_total", "Datagrams whose RTP header did not "
+	  "parse", false, 1 },
+	{ "rtp_duplicates", "ipv4opt_stream_rtp_duplicates_total", "RTP packets received twice",
+	  false, 1 },
+	{ "rtp_reordered", "ipv4opt_stream_rtp_reordered_total", "RTP packets that came after a "
+	  "later one", false, 1 },
+	{ "rtp_ssrc_changes", "ipv4opt_stream_rtp_ssrc_changes_total", "Datagrams of a new RTP "
+	  "source (SSRC)", false, 1 },
+	{ "rtp_resyncs", "ipv4opt_stream_rtp_resyncs_total", "RTP sequence restarts after a jump "
+	  "of more than 3000", false, 1 },
+	{ "ts_packets", "ipv4opt_stream_ts_packets_total", "MPEG-TS packets with the sync byte",
+	  false, 1 },
+	{ "ts_sync_errors", "ipv4opt_stream_ts_sync_errors_total", "188-byte slots without the "
+	  "MPEG-TS sync byte", false, 1 },
+	{ "ts_cc_errors", "ipv4opt_stream_ts_cc_errors_total", "MPEG-TS continuity counter "
+	  "errors, all PIDs", false, 1 },
+	{ "ts_duplicates", "ipv4opt_stream_ts_duplicates_total", "MPEG-TS duplicate packets (the "
+	  "one repeat ISO/IEC 13818-1 allows)", false, 1 },
+	{ "ts_discontinuities", "ipv4opt_stream_ts_discontinuities_total", "MPEG-TS packets "
+	  "with the discontinuity indicator", false, 1 },
+	{ "ts_transport_errors", "ipv4opt_stream_ts_transport_errors_total", "MPEG-TS packets "
+	  "with the transport error indicator", false, 1 },
+	{ "ts_length_errors", "ipv4opt_stream_ts_length_errors_total", "Payloads not a multiple "
+	  "of 188 bytes", false, 1 },
+	{ "ts_null_packets", "ipv4opt_stream_ts_null_packets_total", "MPEG-TS null packets (PID "
+	  "0x1FFF)", false, 1 },
+	{ "ts_pids", "ipv4opt_stream_ts_pids", "Distinct MPEG-TS PIDs seen (the null PID not "
+	  "counted)", true, 1 },
+	{ "ts_bitrate", "ipv4opt_stream_ts_bits_per_second", "MPEG-TS bit rate over the last "
+	  "interval (1 s)", true, 1 },
+	{ "other_datagrams", "ipv4opt_stream_other_datagrams_total", "Datagrams of sources "
+	  "beyond the ones analysed (4 per policy and worker), counted only", false, 1 },
+};
+
+static void print_stream_sample(FILE *f, const char *name, const char *policy,
+				struct json_object *st, const char *pid, struct json_object *v,
+				double scale)
+{
+	const char *format = NULL;
+	struct json_object *fv;
+
+	if (json_object_object_get_ex(st, "format", &fv) && json_object_is_type(fv, json_type_string))
+		format = json_object_get_string(fv);
+	fprintf(f, "%s{policy=\"", name);
+	print_label_value(f, policy);
+	fputs("\",format=\"", f);
+	print_label_value(f, format ? format : "");
+	fputc('"', f);
+	if (pid)
+		fprintf(f, ",pid=\"%s\"", pid);
+	if (json_object_is_type(v, json_type_boolean))
+		fprintf(f, "} %d\n", json_object_get_boolean(v) ? 1 : 0);
+	else if (json_object_is_type(v, json_type_int) && scale == 1)
+		fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(v));
+	else
+		fprintf(f, "} %.17g\n", json_object_get_double(v) * scale);
+}
+
+static void print_stream(struct json_object *policies, FILE *f)
+{
+	bool any = false;
+
+	json_object_object_foreach(policies, p0, pol0) {
+		(void)p0;
+		any |= json_object_is_type(pol0, json_type_object) &&
+		       json_object_object_get_ex(pol0, "stream", NULL);
+	}
+	if (!any)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(stream_series); i++) {
+		fprintf(f, "# HELP %s %s, per policy\n# TYPE %s %s\n", stream_series[i].name,
+			stream_series[i].help, stream_series[i].name,
+			stream_series[i].gauge ? "gauge" : "counter");
+		json_object_object_foreach(policies, pname, pol) {
+			struct json_object *st, *v;
+
+			if (!json_object_is_type(pol, json_type_object) ||
+			    !json_object_object_get_ex(pol, "stream", &st) ||
+			    !json_object_is_type(st, json_type_object) ||
+			    !json_object_object_get_ex(st, stream_series[i].key, &v) ||
+			    !(is_number(v) || json_object_is_type(v, json_type_boolean)))
+				continue;
+			print_stream_sample(f, stream_series[i].name, pname, st, NULL, v,
+					    stream_series[i].scale);
+		}
+	}
+	fputs("# HELP ipv4opt_stream_ts_pid_cc_errors_total MPEG-TS continuity counter errors of "
+	      "one PID (the first 8 PIDs in error), per policy\n"
+	      "# TYPE ipv4opt_stream_ts_pid_cc_errors_total counter\n", f);
+	json_object_object_foreach(policies, pname2, pol2) {
+		struct json_object *st, *by;
+
+		if (!json_object_is_type(pol2, json_type_object) ||
+		    !json_object_object_get_ex(pol2, "stream", &st) ||
+		    !json_object_is_type(st, json_type_object) ||
+		    !json_object_object_get_ex(st, "ts_cc_errors_by_pid", &by) ||
+		    !json_object_is_type(by, json_type_object))
+			continue;
+		json_object_object_foreach(by, pid, n) {
+			if (is_number(n))
+				print_stream_sample(f, "ipv4opt_stream_ts_pid_cc_errors_total", pname2,
+						    st, pid, n, 1);
+		}
+	}
+}
+
+/* A label's value as a sample's label: ,NAME="VALUE" (nothing for a null value). */
+static void print_label(FILE *f, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(f, ",%s=\"", name);
+	print_label_value(f, value);
+	fputc('"', f);
+}
+
+static const char *obj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* What can be alerted on, from each policy's state: its memberships by state, whether each
+ * relay output sends (its egress interface is there and sends do not fail), whether each log
+ * records (its pcap file is open and written). */
+static void print_policy_states(struct json_object *policies, FILE *f)
+{
+	static const char *const states[] = { "joined", "waiting", "failed" };
+
+	fputs("# HELP ipv4opt_memberships Memberships of the policy, by state (joined; waiting for "
+	      "the interface; failed: the reason is in ipv4ctl show)\n"
+	      "# TYPE ipv4opt_memberships gauge\n", f);
+	json_object_object_foreach(policies, pname, pol) {
+		struct json_object *m;
+
+		if (!json_object_object_get_ex(pol, "memberships", &m) ||
+		    !json_object_is_type(m, json_type_object))
+			continue;
+		for (size_t i = 0; i < ELEMENTSOF(states); i++) {
+			struct json_object *v;
+
+			if (json_object_object_get_ex(m, states[i], &v) && is_number(v))
+				print_series(f, "ipv4opt_memberships", pname, pol, "state", states[i],
+					     v);
+		}
+	}
+	fputs("# HELP ipv4opt_output_up Whether a relay output sends: 1, or 0 when its egress "
+	      "interface is missing or sends failed in the last 10 s (ipv4ctl show says why)\n"
+	      "# TYPE ipv4opt_output_up gauge\n", f);
+	json_object_object_foreach(policies, pname2, pol2) {
+		struct json_object *outs;
+
+		if (!json_object_object_get_ex(pol2, "outputs", &outs) ||
+		    !json_object_is_type(outs, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(outs); i++) {
+			struct json_object *x = json_object_array_get_idx(outs, i);
+			const char *st = obj_str(x, "state");
+
+			fputs("ipv4opt_output_up{policy=\"", f);
+			print_label_value(f, pname2);
+			fputc('"', f);
+			print_label(f, "to", obj_str(x, "to"));
+			print_label(f, "interface", obj_str(x, "interface"));
+			fprintf(f, "} %d\n", st && streq(st, "up"));
+		}
+	}
+	fputs("# HELP ipv4opt_capture_up Whether a log policy records: 1, or 0 when its pcap file "
+	      "cannot be opened or written (ipv4ctl show says why)\n"
+	      "# TYPE ipv4opt_capture_up gauge\n", f);
+	json_object_object_foreach(policies, pname3, pol3) {
+		struct json_object *log;
+		const char *st;
+
+		if (!json_object_object_get_ex(pol3, "log", &log) ||
+		    !json_object_is_type(log, json_type_object))
+			continue;
+		st = obj_str(log, "state");
+		fputs("ipv4opt_capture_up{policy=\"", f);
+		print_label_value(f, pname3);
+		fputc('"', f);
+		print_label(f, "target", obj_str(log, "target"));
+		fprintf(f, "} %d\n", st && streq(st, "recording"));
+	}
+}
+
 int output_prometheus(struct json_object *data, FILE *f)
 {
 	struct json_object *policies, *seen;
@@ -322,6 +530,7 @@ int output_prometheus(struct json_object *data, FILE *f)
 		return -EBADMSG;
 	print_build_info(data, f);
 	print_data_path(data, f);
+	print_policy_states(policies, f);
 
 	/* Every counter name, in the order first seen: one metric family each. */
 	seen = json_object_new_object();
@@ -334,6 +543,10 @@ int output_prometheus(struct json_object *data, FILE *f)
 		json_object_object_foreach(pol, key, val) {
 			const char **v;
 
+			if (streq(key, "stream"))
+				continue; /* print_stream() */
+			if (streq(key, "memberships") || streq(key, "log"))
+				continue; /* print_policy_states() */
 			if ((!is_number(val) && !is_breakdown(val)) ||
 			    json_object_object_get_ex(seen, key, NULL))
 				continue;
@@ -378,6 +591,7 @@ int output_prometheus(struct json_object *data, FILE *f)
 				print_series(f, name, pname2, pol2, NULL, NULL, v);
 		}
 	}
+	print_stream(policies, f);
 	return 0;
 }
 

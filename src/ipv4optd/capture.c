@@ -86,7 +86,8 @@ bool capture_conf_equal(const struct log_conf *a, const struct log_conf *b)
 	case LOG_TARGET_JOURNAL:
 		return a->rate_limit == b->rate_limit;
 	case LOG_TARGET_PCAP:
-		return a->pcap_max_size == b->pcap_max_size && a->pcap_path && b->pcap_path &&
+		return a->pcap_max_size == b->pcap_max_size &&
+		       a->pcap_max_files == b->pcap_max_files && a->pcap_path && b->pcap_path &&
 		       streq(a->pcap_path, b->pcap_path);
 	case _LOG_TARGET_MAX:
 	case _LOG_TARGET_INVALID:
@@ -399,12 +400,28 @@ static void pcap_close(struct capture *c)
 	c->fd = safe_close(c->fd);
 }
 
-/* FILE -> FILE.1 (replacing the previous one), and a new FILE. When the rename fails, the
- * records go on into FILE (nothing is truncated) and the rename is tried again a second
- * later. */
+static unsigned pcap_max_files(const struct capture *c)
+{
+	return c->conf.pcap_max_files > 0 ? c->conf.pcap_max_files : CONFIG_DEFAULT_PCAP_FILES;
+}
+
+/* Generation k of the file: FILE for 0, else FILE.k. */
+static char *pcap_generation(const struct capture *c, unsigned k)
+{
+	char *s = NULL;
+
+	if (k == 0)
+		return strdup(c->conf.pcap_path);
+	return asprintf(&s, "%s.%u", c->conf.pcap_path, k) < 0 ? NULL : s;
+}
+
+/* Rotation, as logrotate numbers files: FILE.N-1 -> FILE.N (replacing the oldest), ...,
+ * FILE.1 -> FILE.2, FILE -> FILE.1, and a new FILE; max_files generations are kept besides
+ * FILE. A generation that is not there is skipped. When a rename fails, the rotation stops
+ * there: the records go on into FILE (nothing is truncated, no generation is overwritten by a
+ * later one) and the rotation is tried again a second later. */
 static int pcap_rotate(struct capture *c)
 {
-	_cleanup_free_ char *old = NULL;
 	struct log_ctx ctx = { .policy = c->policy };
 	uint64_t now = now_mono(c);
 	int r;
@@ -412,13 +429,17 @@ static int pcap_rotate(struct capture *c)
 	if (c->rotate_error < 0 && now < c->last_rotate_attempt + CAPTURE_REOPEN_USEC)
 		return 0;
 	(void)capture_flush(c); /* what does not fit stays buffered for the new file */
-	if (asprintf(&old, "%s.1", c->conf.pcap_path) < 0)
-		return -ENOMEM;
-	if (rename(c->conf.pcap_path, old) < 0) {
+	for (unsigned k = pcap_max_files(c); k > 0; k--) {
+		_cleanup_free_ char *from = pcap_generation(c, k - 1), *to = pcap_generation(c, k);
+
+		if (!from || !to)
+			return -ENOMEM;
+		if (rename(from, to) >= 0 || (errno == ENOENT && k > 1))
+			continue;
 		r = -errno;
 		if (r != c->rotate_error)
 			log_full_errno(LOG_WARNING, r, &ctx, "Policy %s: failed to rename %s to "
-				       "%s: %m; going on in %s", c->policy, c->conf.pcap_path, old,
+				       "%s: %m; going on in %s", c->policy, from, to,
 				       c->conf.pcap_path);
 		c->rotate_error = r;
 		c->last_rotate_attempt = now;
@@ -557,6 +578,41 @@ int capture_record(struct capture *c, const struct capture_packet *p)
 uint64_t capture_suppressed(const struct capture *c)
 {
 	return c ? c->suppressed : 0;
+}
+
+void capture_describe_error(const struct capture *c, char *buf, size_t size)
+{
+	const char *why;
+
+	if (!c) {
+		snprintf(buf, size, "not set up");
+		return;
+	}
+	buf[0] = '\0';
+	if (c->conf.target != LOG_TARGET_PCAP)
+		return;
+	if (c->fd < 0 && c->open_error < 0) {
+		switch (c->open_error) {
+		case -ELOOP:
+			why = "it is a symbolic link";
+			break;
+		case -EINVAL:
+			why = "not a regular file";
+			break;
+		case -EBADMSG:
+			why = "not a pcap file of ours";
+			break;
+		case -EUCLEAN:
+			why = "its records are misframed";
+			break;
+		default:
+			why = strerror(-c->open_error);
+			break;
+		}
+		snprintf(buf, size, "cannot open %s: %s", c->conf.pcap_path, why);
+	} else if (c->write_error < 0)
+		snprintf(buf, size, "cannot write %s: %s", c->conf.pcap_path,
+			 strerror(-c->write_error));
 }
 
 uint64_t capture_rotations(const struct capture *c)

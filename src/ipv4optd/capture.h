@@ -5,7 +5,7 @@
  * summary of what was suppressed, or to a pcap file (LINKTYPE_RAW: each datagram behind an
  * IPv4 and a UDP header synthesized from its control data, so tcpdump and Wireshark show
  * addresses, ports, TTL and TOS) written through a buffer and rotated at max_size
- * (FILE -> FILE.1).
+ * (FILE -> FILE.1, the older ones shifted up to FILE.max_files, the oldest dropped).
  *
  * A pcap file is appended to, never truncated: a start, a restart or a reload adds to the
  * records already there (the header is written only to an empty file; a file that is not a
@@ -64,6 +64,11 @@ int capture_flush(struct capture *c);
 
 /* True if a and b record the same way (no need to reopen on reload). */
 bool capture_conf_equal(const struct log_conf *a, const struct log_conf *b);
+
+/* What keeps the capture from recording now, as a phrase ("cannot open /x.pcap: Permission
+ * denied"), or "" when it records (c NULL: "not set up"). A failed rotation is no failure: the
+ * records go on into the file. */
+void capture_describe_error(const struct capture *c, char *buf, size_t size);
 
 /* Counters: records suppressed by the rate limit, files rotated. */
 uint64_t capture_suppressed(const struct capture *c);

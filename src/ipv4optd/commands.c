@@ -166,13 +166,111 @@ static int cmd_leave(struct daemon *d, struct json_object *args, struct control_
 }
 
 /* The config's policies, the memberships, the interfaces: each rendered by its module. */
+/* A membership of show, in the order rows are listed: by the policy's place in the config
+ * (runtime joins last), then interface name, group and port, so that a row keeps its place
+ * whatever order the memberships were made in (a link that came back, a reload). */
+struct show_row {
+	struct json_object *o;
+	const struct member *mb;
+	size_t policy;
+};
+
+static int show_row_cmp(const void *a, const void *b)
+{
+	const struct show_row *x = a, *y = b;
+	int c;
+
+	if (x->policy != y->policy)
+		return x->policy < y->policy ? -1 : 1;
+	c = strcmp(x->mb->ifname, y->mb->ifname);
+	if (c)
+		return c;
+	if (x->mb->group.s_addr != y->mb->group.s_addr)
+		return ntohl(x->mb->group.s_addr) < ntohl(y->mb->group.s_addr) ? -1 : 1;
+	return (int)x->mb->port - (int)y->mb->port;
+}
+
+/* What show adds to the config's policies and the memberships: each policy's state with a
+ * reason and its memberships by state, its outputs or log as stats has them; the memberships
+ * in a stable order; with `policy`, only that policy (or "runtime": the runtime joins). */
+static int show_annotate(struct daemon *d, const char *policy, struct json_object *o)
+{
+	const struct config *cfg = daemon_get_config(d);
+	const struct members *m = daemon_get_members(d);
+	struct relay *rl = daemon_get_relay(d);
+	_cleanup_free_ struct stats_tally *t = NULL;
+	_cleanup_free_ size_t *index = NULL;
+	_cleanup_free_ struct show_row *rows = NULL;
+	struct json_object *policies, *members, *sorted, *kept;
+	size_t n = 0, want = SIZE_MAX;
+	int r;
+
+	if (policy) {
+		const struct policy *p = config_find_policy(cfg, policy);
+
+		if (p)
+			want = (size_t)(p - cfg->policies);
+		else if (streq(policy, "runtime"))
+			want = cfg->n_policies;
+		else
+			return -ENOENT;
+	}
+	if (!json_object_object_get_ex(o, "policies", &policies) ||
+	    !json_object_object_get_ex(o, "members", &members))
+		return -EINVAL;
+	r = stats_json_tally(cfg, m, &t, &index);
+	if (r < 0)
+		return r;
+	kept = json_object_new_array();
+	if (!kept)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_object_array_length(policies) && i < cfg->n_policies; i++) {
+		struct json_object *p = json_object_array_get_idx(policies, i);
+
+		r = stats_json_policy_state(&cfg->policies[i], &t[i], rl, p);
+		if (r >= 0)
+			r = relay_show_policy_json(rl, cfg->policies[i].name, p);
+		if (r >= 0 && (want == SIZE_MAX || want == i) &&
+		    json_object_array_add(kept, json_object_get(p)) < 0)
+			r = -ENOMEM;
+		if (r < 0) {
+			json_object_put(kept);
+			return r;
+		}
+	}
+	r = ctlproto_json_add(o, "policies", kept);
+	if (r < 0)
+		return r;
+
+	rows = calloc(json_object_array_length(members) + 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	for (const struct member *mb = members_first(m); mb; mb = members_next(mb), n++) {
+		if (n >= json_object_array_length(members))
+			return -EINVAL; /* members is not the memberships' array */
+		rows[n] = (struct show_row){ json_object_array_get_idx(members, n), mb, index[n] };
+	}
+	qsort(rows, n, sizeof(*rows), show_row_cmp);
+	sorted = json_object_new_array();
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((want == SIZE_MAX || want == rows[i].policy) &&
+		    json_object_array_add(sorted, json_object_get(rows[i].o)) < 0) {
+			json_object_put(sorted);
+			return -ENOMEM;
+		}
+	return ctlproto_json_add(o, "members", sorted);
+}
+
 static int cmd_show(struct daemon *d, struct json_object *args, struct control_reply *rp)
 {
-	static const char *const keys[] = { NULL };
+	static const char *const keys[] = { "policy", NULL };
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	struct json_object *policies = json_object_new_array(), *members = json_object_new_array(),
 			   *ifs = json_object_new_array();
 	_cleanup_free_ char *e = NULL;
+	const char *policy = NULL;
 	int r;
 
 	if (!o || ctlproto_json_add(o, "policies", policies) < 0 ||
@@ -180,8 +278,13 @@ static int cmd_show(struct daemon *d, struct json_object *args, struct control_r
 	    ctlproto_json_add(o, "interfaces", ifs) < 0)
 		return -ENOMEM;
 	r = ctlproto_args_check_keys(args, keys, &e);
+	if (r >= 0)
+		r = ctlproto_args_get_string(args, "policy", false, 64, &policy, &e);
 	if (r < 0)
 		return control_reply_error(rp, r, "%s", e);
+	if (policy && !config_find_policy(daemon_get_config(d), policy) &&
+	    !streq(policy, "runtime"))
+		return control_reply_error(rp, ENOENT, "no policy named \"%s\"", policy);
 	r = config_json_append_policies(daemon_get_config(d), policies);
 	if (r < 0)
 		return r;
@@ -207,6 +310,9 @@ static int cmd_show(struct daemon *d, struct json_object *args, struct control_r
 		if (r < 0)
 			return r;
 	}
+	r = show_annotate(d, policy, o);
+	if (r < 0)
+		return r;
 	rp->data = TAKE_PTR(o);
 	return 0;
 }
@@ -223,7 +329,8 @@ static int cmd_stats(struct daemon *d, struct json_object *args, struct control_
 		r = ctlproto_args_get_string(args, "policy", false, 64, &policy, &e);
 	if (r < 0)
 		return control_reply_error(rp, r, "%s", e);
-	r = stats_json_build(daemon_get_config(d), daemon_get_relay(d), policy, &rp->data);
+	r = stats_json_build(daemon_get_config(d), daemon_get_relay(d), daemon_get_members(d),
+			     policy, &rp->data);
 	if (r == -ENOENT)
 		return control_reply_error(rp, r, "no policy named \"%s\"", policy);
 	return r;
@@ -280,19 +387,22 @@ static int cmd_status(struct daemon *d, struct json_object *args, struct control
 	const struct control *ctl = daemon_get_control(d);
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	struct json_object *mem = json_object_new_object(), *kern = json_object_new_object(),
-			   *ctrl = json_object_new_object(), *st = json_object_new_object();
+			   *ctrl = json_object_new_object(), *st = json_object_new_object(),
+			   *dp = json_object_new_object();
 	_cleanup_free_ char *e = NULL;
+	struct relay_failures f;
 	struct members_counts c;
 	int r;
 
 	if (!o || ctlproto_json_add(o, "memberships", mem) < 0 ||
 	    ctlproto_json_add(o, "kernel", kern) < 0 || ctlproto_json_add(o, "control", ctrl) < 0 ||
-	    ctlproto_json_add(o, "state", st) < 0)
+	    ctlproto_json_add(o, "state", st) < 0 || ctlproto_json_add(o, "data_path", dp) < 0)
 		return -ENOMEM;
 	r = ctlproto_args_check_keys(args, keys, &e);
 	if (r < 0)
 		return control_reply_error(rp, r, "%s", e);
 	members_get_counts(daemon_get_members(d), &c);
+	relay_get_failures(daemon_get_relay(d), &f);
 	if (view_add_string(o, "version", PACKAGE_VERSION) < 0 ||
 	    view_add_int(o, "pid", getpid()) < 0 ||
 	    view_add_u64(o, "uptime_seconds", daemon_get_uptime_usec(d) / 1000000ULL) < 0 ||
@@ -305,6 +415,10 @@ static int cmd_status(struct daemon *d, struct json_object *args, struct control
 	    view_add_u64(mem, "waiting", c.waiting) < 0 ||
 	    view_add_u64(mem, "failed", c.failed) < 0 ||
 	    view_add_u64(mem, "runtime", c.runtime) < 0 ||
+	    view_add_u64(dp, "outputs", f.outputs) < 0 ||
+	    view_add_u64(dp, "outputs_failed", f.outputs_failed) < 0 ||
+	    view_add_u64(dp, "captures", f.captures) < 0 ||
+	    view_add_u64(dp, "captures_failed", f.captures_failed) < 0 ||
 	    view_add_u64(mem, "sockets", c.sockets) < 0 ||
 	    view_add_u64(kern, "igmp_max_memberships", c.max_memberships) < 0 ||
 	    view_add_u64(kern, "igmp_max_msf", c.max_msf) < 0 ||
@@ -373,7 +487,7 @@ static int cmd_diagnose(struct daemon *d, struct json_object *args, struct contr
 	/* what a full run finds is logged as the daemon's own runs are, once per change: a fix
 	 * that is no link event (a sysctl, a route) shows in the log at the next one of either */
 	if (!policy)
-		(void)diagnose_log_changes(daemon_get_diagnose(d), report);
+		(void)diagnose_log_changes(daemon_get_diagnose(d), report, NULL);
 	return diagnose_report_to_json(report, &rp->data);
 }
 

@@ -43,6 +43,7 @@ static const char *const policy_action_table[_POLICY_ACTION_MAX] = {
 	[POLICY_ACTION_JOIN] = "join",
 	[POLICY_ACTION_RELAY] = "relay",
 	[POLICY_ACTION_LOG] = "log",
+	[POLICY_ACTION_MONITOR] = "monitor",
 };
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
@@ -706,9 +707,10 @@ static void parse_relay(struct parser *p, const config_setting_t *g, struct scop
 static void parse_log(struct parser *p, const config_setting_t *g, struct scope *psc,
 		      struct policy *pol)
 {
-	static const char *const keys[] = { "target", "file", "max_size", "rate_limit", NULL };
+	static const char *const keys[] = { "target", "file", "max_size", "max_files",
+					    "rate_limit", NULL };
 	struct scope sc = { .what = "log", .policy = psc->policy };
-	const config_setting_t *s, *file, *max_size, *rate;
+	const config_setting_t *s, *file, *max_size, *max_files, *rate;
 	const char *str;
 	bool target_ok = true;
 	long long v;
@@ -737,6 +739,7 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 
 	file = config_setting_get_member(g, "file");
 	max_size = config_setting_get_member(g, "max_size");
+	max_files = config_setting_get_member(g, "max_files");
 	rate = config_setting_get_member(g, "rate_limit");
 
 	switch (pol->log.target) {
@@ -755,7 +758,10 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 		if (max_size)
 			perr(p, max_size, "key 'max_size' %s applies only to target \"pcap\"",
 			     scope_str(&sc));
-		file = max_size = NULL;
+		if (max_files)
+			perr(p, max_files, "key 'max_files' %s applies only to target \"pcap\"",
+			     scope_str(&sc));
+		file = max_size = max_files = NULL;
 		break;
 	case _LOG_TARGET_MAX:
 	case _LOG_TARGET_INVALID:
@@ -773,6 +779,9 @@ static void parse_log(struct parser *p, const config_setting_t *g, struct scope 
 		else
 			pol->log.pcap_max_size = (uint64_t)v;
 	}
+	if (max_files && get_integer_range(p, max_files, "max_files", &sc, 1, CONFIG_MAX_PCAP_FILES,
+					   &v))
+		pol->log.pcap_max_files = (unsigned)v;
 	if (rate && get_integer_range(p, rate, "rate_limit", &sc, 0, LOG_RATE_LIMIT_MAX, &v))
 		pol->log.rate_limit = (unsigned)v;
 }
@@ -824,13 +833,53 @@ static void check_interfaces_unique(struct parser *p, const config_setting_t *s,
 	}
 }
 
+/* Stream analysis (doc/stream-analysis.md): what is analysed and the RTP clock. A policy that
+ * receives nothing (join) has nothing to analyse; monitor analyses "auto" unless told. */
+static void parse_analyze(struct parser *p, const config_setting_t *g, struct scope *sc,
+			  struct policy *pol, bool have_action)
+{
+	const config_setting_t *a = config_setting_get_member(g, "analyze");
+	const config_setting_t *r = config_setting_get_member(g, "rtp_clock_rate");
+	const char *str;
+	long long v;
+
+	pol->analyze = have_action && pol->action == POLICY_ACTION_MONITOR ? STREAM_FORMAT_AUTO
+									    : STREAM_FORMAT_NONE;
+	if (have_action && pol->action == POLICY_ACTION_JOIN) {
+		if (a)
+			perr(p, a, "key 'analyze' %s needs action \"relay\", \"log\" or "
+			     "\"monitor\" (a join policy receives no datagrams)", scope_str(sc));
+		if (r)
+			perr(p, r, "key 'rtp_clock_rate' %s needs action \"relay\", \"log\" or "
+			     "\"monitor\"", scope_str(sc));
+		return;
+	}
+	if (a && get_string(p, a, "analyze", sc, &str)) {
+		enum stream_format f = stream_format_from_string(str);
+
+		if (f < 0)
+			perr(p, a, "key 'analyze' %s: unknown format \"%s\" (none, rtp, ts or auto)",
+			     scope_str(sc), str);
+		else
+			pol->analyze = f;
+	}
+	if (r && get_integer_range(p, r, "rtp_clock_rate", sc, RTP_CLOCK_RATE_MIN,
+				   RTP_CLOCK_RATE_MAX, &v)) {
+		pol->rtp_clock_rate = (uint32_t)v;
+		if (pol->analyze != STREAM_FORMAT_RTP && pol->analyze != STREAM_FORMAT_AUTO)
+			perr(p, r, "key 'rtp_clock_rate' %s needs analyze \"rtp\" or \"auto\"",
+			     scope_str(sc));
+	}
+}
+
 static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			 struct policy *pol)
 {
 	static const char *const keys[] = { "name",   "group",	       "sources",
 					     "exclude", "interfaces",   "port",
 					     "action",	"relay",	"log",
-					     "stall_timeout", "rejoin_interval", NULL };
+					     "stall_timeout", "rejoin_interval",
+					     "analyze", "rtp_clock_rate", NULL };
 	const config_setting_t *s, *sources, *exclude, *relay, *log, *stall;
 	char label[POLICY_NAME_MAX + 8];
 	struct scope sc = { .what = "policy", .policy = label };
@@ -909,7 +958,8 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 		enum policy_action a = policy_action_from_string(str);
 
 		if (a < 0)
-			perr(p, s, "key 'action' %s: unknown action \"%s\" (join, relay or log)",
+			perr(p, s, "key 'action' %s: unknown action \"%s\" (join, relay, log "
+			     "or monitor)",
 			     scope_str(&sc), str);
 		else {
 			pol->action = a;
@@ -931,7 +981,7 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			if (stall)
 				/* a join policy receives no data, so it cannot see a stall */
 				perr(p, stall, "key 'stall_timeout' %s needs action \"relay\" or "
-				     "\"log\"", scope_str(&sc));
+				     "\"log\" (or \"monitor\")", scope_str(&sc));
 			relay = log = stall = NULL;
 			break;
 		case POLICY_ACTION_RELAY:
@@ -946,6 +996,14 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			if (relay)
 				perr(p, relay, "key 'relay' %s needs action \"relay\"", scope_str(&sc));
 			relay = NULL;
+			break;
+		case POLICY_ACTION_MONITOR:
+			/* receives and analyses: like log without a target */
+			if (relay)
+				perr(p, relay, "key 'relay' %s needs action \"relay\"", scope_str(&sc));
+			if (log)
+				perr(p, log, "key 'log' %s needs action \"log\"", scope_str(&sc));
+			relay = log = NULL;
 			break;
 		case _POLICY_ACTION_MAX:
 		case _POLICY_ACTION_INVALID:
@@ -968,6 +1026,7 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 	if (s)
 		get_seconds_off_or_min(p, s, "rejoin_interval", &sc, CONFIG_REJOIN_INTERVAL_MIN,
 				       &pol->rejoin_interval_usec);
+	parse_analyze(p, g, &sc, pol, have_action);
 }
 
 static void parse_control(struct parser *p, const config_setting_t *g, struct config *c)

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "stream/stream.h"
+
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/ipv4optd.conf"
 #define CONFIG_DEFAULT_CONTROL_PATH "/run/ipv4optd/ipv4optd.sock"
 #define CONFIG_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/ipv4optd"
@@ -23,6 +25,8 @@
 #define CONFIG_MAX_SOURCES 64      /* sources or excludes per policy */
 #define CONFIG_MAX_OUTPUTS 64      /* relay outputs per policy (fan-out) */
 #define CONFIG_MAX_WORKERS 256     /* data-plane threads */
+#define CONFIG_DEFAULT_PCAP_FILES 5 /* log.max_files: rotated pcap generations kept */
+#define CONFIG_MAX_PCAP_FILES 1000
 #define CONFIG_DEFAULT_RCVBUF (4 * 1024 * 1024)
 #define CONFIG_DEFAULT_COALESCE_USEC 500
 #define CONFIG_MAX_COALESCE_USEC 100000
@@ -36,6 +40,7 @@ enum policy_action {
 	POLICY_ACTION_JOIN,  /* hold the membership only */
 	POLICY_ACTION_RELAY, /* receive on port, send to each output's to */
 	POLICY_ACTION_LOG,   /* receive on port, record each datagram */
+	POLICY_ACTION_MONITOR, /* receive on port, analyse (key analyze), send nothing */
 	_POLICY_ACTION_MAX,
 	_POLICY_ACTION_INVALID = -EINVAL,
 };
@@ -71,6 +76,8 @@ struct log_conf {
 	enum log_target target;
 	char *pcap_path;                /* target pcap */
 	uint64_t pcap_max_size;         /* bytes, rotation threshold; 0 = never */
+	unsigned pcap_max_files;        /* rotated generations kept (FILE.1 ... FILE.N),
+					 * 1..CONFIG_MAX_PCAP_FILES; 0 = the default */
 	unsigned rate_limit;            /* journal records per second, 0 = default (10) */
 };
 
@@ -91,6 +98,9 @@ struct policy {
 	struct log_conf log;            /* action log */
 	uint64_t stall_timeout_usec;    /* 0: off */
 	uint64_t rejoin_interval_usec;  /* 0: off */
+	enum stream_format analyze;     /* stream analysis (relay, log, monitor); default none,
+					 * monitor: auto */
+	uint32_t rtp_clock_rate;        /* Hz; 0: RTP_CLOCK_RATE_DEFAULT (90 kHz) */
 };
 
 struct config {

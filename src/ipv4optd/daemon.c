@@ -23,6 +23,10 @@
 #include "relay.h"
 #include "state.h"
 
+/* The interfaces whose checks a loop iteration's link events call for; past that many (a resync,
+ * a storm), one run over everything instead. */
+#define DAEMON_DIAGNOSE_NAMES 8
+
 struct daemon {
 	sd_event *event;
 	struct daemon_options opts;
@@ -33,6 +37,9 @@ struct daemon {
 	struct control *control;    /* the control socket (ipv4ctl) */
 	struct diagnose *diagnose;  /* what the checks found and logged last */
 	sd_event_source *diagnose_soon; /* one run after the link events of a loop iteration */
+	char diagnose_names[DAEMON_DIAGNOSE_NAMES][IF_NAMESIZE]; /* ... of these interfaces */
+	size_t n_diagnose_names;
+	bool diagnose_all;          /* more names than that: a run over everything */
 	uint64_t start_usec;        /* CLOCK_MONOTONIC */
 	uint64_t reloads;
 	uint64_t reload_failures;
@@ -63,10 +70,11 @@ void daemon_update_status(struct daemon *d)
 		      c.failed, c.sockets);
 }
 
-/* The checks of ipv4ctl diagnose, run by the daemon itself (at start, after a reload, after
- * link events): what changed since the last run is logged, once. What depends on time alone
- * (no-traffic) is left to the command. */
-static void daemon_diagnose(struct daemon *d)
+/* The checks of ipv4ctl diagnose, run by the daemon itself (at start, after a reload: every
+ * check; after link events: those about the interfaces of the events, so that an event costs
+ * what its interface holds, not what the config holds): what changed since the last run is
+ * logged, once. What depends on time alone (no-traffic) is left to the command. */
+static void daemon_diagnose(struct daemon *d, const char *only_ifname)
 {
 	_cleanup_(diagnose_report_freep) struct diagnose_report *r = NULL;
 	const struct diagnose_input in = {
@@ -75,6 +83,7 @@ static void daemon_diagnose(struct daemon *d)
 		.members = d->members,
 		.relay = d->relay,
 		.skip_traffic = true,
+		.only_ifname = only_ifname,
 	};
 	int k;
 
@@ -82,7 +91,7 @@ static void daemon_diagnose(struct daemon *d)
 		return;
 	k = diagnose_run(d->diagnose, &in, NULL, &r);
 	if (k >= 0)
-		k = diagnose_log_changes(d->diagnose, r);
+		k = diagnose_log_changes(d->diagnose, r, only_ifname);
 	if (k < 0)
 		log_warning_errno(k, "Failed to run the checks of diagnose: %m");
 }
@@ -93,13 +102,31 @@ static int on_diagnose_soon(sd_event_source *s, void *userdata)
 
 	(void)s;
 	d->diagnose_soon = sd_event_source_disable_unref(d->diagnose_soon);
-	daemon_diagnose(d);
+	if (d->diagnose_all)
+		daemon_diagnose(d, NULL);
+	else
+		for (size_t i = 0; i < d->n_diagnose_names; i++)
+			daemon_diagnose(d, d->diagnose_names[i]);
+	d->n_diagnose_names = 0;
+	d->diagnose_all = false;
 	return 0;
 }
 
-/* A burst of link events (a flap, a resync) makes one run, once the loop has handled them. */
-static void daemon_diagnose_soon(struct daemon *d)
+/* The link events of one loop iteration (a flap, a resync) make one run per interface, once
+ * the loop has handled them. */
+static void daemon_diagnose_soon(struct daemon *d, const char *ifname)
 {
+	bool known = false;
+
+	for (size_t i = 0; i < d->n_diagnose_names && !known; i++)
+		known = streq(d->diagnose_names[i], ifname);
+	if (!known) {
+		if (d->n_diagnose_names < DAEMON_DIAGNOSE_NAMES)
+			snprintf(d->diagnose_names[d->n_diagnose_names++], IF_NAMESIZE, "%s",
+				 ifname);
+		else
+			d->diagnose_all = true;
+	}
 	if (d->diagnose_soon || !d->event)
 		return;
 	if (sd_event_add_defer(d->event, &d->diagnose_soon, on_diagnose_soon, d) < 0)
@@ -118,7 +145,9 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 
 	/* Egress interfaces of relay policies come and go like memberships' ones. */
 	relay_link_event(d->relay, ev, k, old_name);
-	daemon_diagnose_soon(d);
+	daemon_diagnose_soon(d, k->name);
+	if (ev == LINKS_EVENT_RENAME)
+		daemon_diagnose_soon(d, old_name);
 
 	switch (ev) {
 	case LINKS_EVENT_NEW:
@@ -142,9 +171,15 @@ static void on_link_event(struct links *l, enum links_event ev, const struct lin
 		 * reports them again on up: nothing to do. */
 		log_full_errno(LOG_DEBUG, 0, &ctx, "Interface %s is %s", k->name,
 			       (k->flags & IFF_UP) ? "up" : "down");
+		/* ... but a failed join is tried again: the change may have mended it. */
+		if (members_retry_failed(d->members, k->name) > 0)
+			break;
 		return;
 	case LINKS_EVENT_ADDRESS:
-		/* Joins are by index: addresses do not matter to memberships. */
+		/* Joins are by index: addresses do not matter to held memberships; a failed
+		 * one is tried again (ipv4ctl(8)). */
+		if (members_retry_failed(d->members, k->name) > 0)
+			break;
 		return;
 	case _LINKS_EVENT_MAX:
 		return;
@@ -211,7 +246,7 @@ int daemon_reload(struct daemon *d, char **ret_errors)
 	d->reloads++;
 	notify_ready();
 	daemon_update_status(d);
-	daemon_diagnose(d);
+	daemon_diagnose(d, NULL);
 	if (r < 0)
 		return log_error_errno(r, "Reload applied with errors: %m");
 	log_info("Reloaded %s: %zu %s", d->opts.config_path, d->config->n_policies,
@@ -290,7 +325,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (r < 0)
 		log_warning_errno(r, "Failed to enable the watchdog: %m");
 
-	/* The data path first: the membership engine calls its hooks for each data socket. */
+	/* The data path first: it maps what the membership engine holds to its policies. */
 	r = relay_new(d->event, d->config->workers, &d->relay);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the data path: %m");
@@ -345,7 +380,7 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 		 d->config->n_policies == 1 ? "policy" : "policies", c.joined,
 		 c.joined == 1 ? "membership" : "memberships", c.waiting, c.failed, c.sockets,
 		 c.sockets == 1 ? "socket" : "sockets", c.max_memberships, c.max_msf);
-	daemon_diagnose(d);
+	daemon_diagnose(d, NULL);
 	*ret = TAKE_PTR(d);
 	return 0;
 }
@@ -372,7 +407,7 @@ struct daemon *daemon_free(struct daemon *d)
 	sd_event_source_disable_unref(d->diagnose_soon);
 	diagnose_free(d->diagnose);
 	members_free(d->members); /* leaves every group */
-	relay_free(d->relay);      /* after members: their sockets' hooks call it */
+	relay_free(d->relay);      /* after members (it reads their memberships until then) */
 	links_free(d->links);
 	config_free(d->config);
 	sd_event_unref(d->event);

@@ -125,6 +125,7 @@ struct run {
 	const char *proc;
 	uint64_t now;
 	int nomem;                     /* a finding could not be stored */
+	const char *scope;             /* the interface the check at work is about; NULL: none */
 	struct mnl_socket *nl;         /* route lookups; opened on first use */
 	unsigned seq;
 	bool nl_failed;
@@ -138,6 +139,7 @@ struct run {
 /* A finding as the log knows it: what makes it the same one at the next run (its message
  * may change: a counter, an age). */
 struct logged {
+	char scope[IF_NAMESIZE];       /* first in the order: one scope's findings are one range */
 	enum diagnose_code code;
 	char *policy;
 	char ifname[IF_NAMESIZE];
@@ -145,11 +147,23 @@ struct logged {
 	const struct diagnose_finding *finding; /* during diagnose_log_changes() only */
 };
 
+/* Policy name -> index in the config, (open addressing; the config's own lookup is linear,
+ * and a run looks up every membership's policy). */
+struct pindex {
+	const struct config *config;
+	size_t *slots;                 /* index + 1; 0: free */
+	size_t mask;
+};
+
 struct diagnose {
 	bool have;                     /* last_* were read */
 	int64_t last_rpf, last_rcvbuf_errors;
 	struct logged *logged;         /* what diagnose_log_changes() logged last, sorted */
 	size_t n_logged;
+	/* The index of the config of the last full run, which scoped runs (a link event each)
+	 * use instead of hashing every policy name again: each reload is followed by a full run
+	 * (daemon.c), so the same config pointer is the same config. */
+	struct pindex index;
 };
 
 int diagnose_new(struct diagnose **ret)
@@ -174,6 +188,7 @@ struct diagnose *diagnose_free(struct diagnose *d)
 	if (!d)
 		return NULL;
 	logged_free(d->logged, d->n_logged);
+	free(d->index.slots);
 	free(d);
 	return NULL;
 }
@@ -203,6 +218,7 @@ _printf_(8, 9) static void add(struct run *run, enum diagnose_code code,
 	f.policy = policy ? strdup(policy) : NULL;
 	f.hint = strdup(hint_or_null ? hint_or_null : "");
 	snprintf(f.ifname, sizeof(f.ifname), "%s", ifname ? ifname : "");
+	snprintf(f.scope, sizeof(f.scope), "%s", run->scope ? run->scope : "");
 	if ((policy && !f.policy) || !f.hint)
 		goto fail;
 	if (r->n_findings == r->cap_findings) {
@@ -704,11 +720,16 @@ static void check_refused(struct run *run, const struct member *mb)
 			    addr_str(mb->group, g), maxm, optmem);
 		return;
 	}
+	/* named by the step that failed: a port another program holds is no kernel refusal */
 	add(run, DIAGNOSE_CODE_KERNEL_REFUSED, DIAGNOSE_SEVERITY_ERROR, mb->policy, mb->ifname,
-	    mb->group, "the join is retried when the interface changes; 'ipv4ctl show' has the "
+	    mb->group, mb->error_step == MEMBER_STEP_BIND ?
+	    "another program holds the port (ss -lunp); the join is retried when the interface "
+	    "changes; 'ipv4ctl reload' retries it now" :
+	    "the join is retried when the interface changes; 'ipv4ctl show' has the "
 	    "error; 'ipv4ctl reload' retries it now",
-	    "the kernel refused to join %s on %s: %s (%s)", addr_str(mb->group, g), mb->ifname,
-	    strerror(abs(mb->error)), ctlproto_errno_to_code(mb->error));
+	    "%s for %s on %s: %s (%s)", member_step_describe(mb, (char[96]){ 0 }, 96),
+	    addr_str(mb->group, g), mb->ifname, strerror(abs(mb->error)),
+	    ctlproto_errno_to_code(mb->error));
 }
 
 static void check_member(struct run *run, const struct member *mb)
@@ -771,14 +792,6 @@ static void pagg_add(struct pagg *a, const struct member *mb)
 	if (mb->since_usec > a->newest)
 		a->newest = mb->since_usec;
 }
-
-/* Policy name -> index in the config, for one run (open addressing; the config's own lookup
- * is linear, and a run looks up every membership's policy). */
-struct pindex {
-	const struct config *config;
-	size_t *slots;                 /* index + 1; 0: free */
-	size_t mask;
-};
 
 static uint64_t name_hash(const char *s)
 {
@@ -946,17 +959,36 @@ static void check_policy(struct run *run, const struct policy *p, const struct p
 
 	if (p->action == POLICY_ACTION_JOIN || !run->in->relay)
 		return;
+	if (run->in->only_ifname) {
+		bool any = false;
+
+		for (size_t i = 0; i < p->n_outputs && !any; i++)
+			any = streq(p->outputs[i].interface, run->in->only_ifname);
+		if (!any)
+			return; /* nothing of this policy is about that interface */
+	}
 	st = json_object_new_object();
 	if (!st || relay_stats_policy_json(run->in->relay, p->name, st) < 0) {
 		run->nomem = -ENOMEM;
 		return;
 	}
-	if (a->first)
-		check_rcvbuf(run, p, a->first);
-	if (!run->in->skip_traffic)
-		check_traffic(run, p, st, a->first, a->joined, a->newest);
-	for (size_t i = 0; i < p->n_outputs; i++)
-		check_output(run, p, &p->outputs[i], juint(st, "max_datagram_bytes"));
+	if (!run->in->only_ifname) {
+		/* policy-wide: of no one interface */
+		if (a->first)
+			check_rcvbuf(run, p, a->first);
+		if (!run->in->skip_traffic)
+			check_traffic(run, p, st, a->first, a->joined, a->newest);
+	}
+	for (size_t i = 0; i < p->n_outputs; i++) {
+		const struct relay_output *o = &p->outputs[i];
+
+		/* an output by route is of no one interface (a route may change with any) */
+		if (run->in->only_ifname && !streq(o->interface, run->in->only_ifname))
+			continue;
+		run->scope = o->interface[0] ? o->interface : NULL;
+		check_output(run, p, o, juint(st, "max_datagram_bytes"));
+		run->scope = NULL;
+	}
 }
 
 /* Findings in policy order (config order, runtime joins last), in the order found within. */
@@ -980,7 +1012,7 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 {
 	_cleanup_(diagnose_report_freep) struct diagnose_report *report = NULL;
 	_cleanup_free_ struct pagg *aggs = NULL;
-	struct pindex index = {};
+	struct pindex local = {}, *index = &local;
 	struct run run = { .d = d, .in = in };
 	const struct config *c;
 	ssize_t only = -1;
@@ -999,9 +1031,19 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 	aggs = calloc(c->n_policies ? c->n_policies : 1, sizeof(*aggs));
 	if (!report || !aggs)
 		return -ENOMEM;
-	r = pindex_build(&index, c);
-	if (r < 0)
-		return r;
+	if (d && in->only_ifname && d->index.slots && d->index.config == c)
+		index = &d->index;
+	else {
+		r = pindex_build(&local, c);
+		if (r < 0)
+			return r;
+		if (d && !in->only_ifname && !only_policy) {
+			free(d->index.slots);
+			d->index = local;
+			local = (struct pindex){};
+			index = &d->index;
+		}
+	}
 	run.report = report;
 	run.proc = in->proc ? in->proc : "/proc";
 	run.now = in->now_usec ? in->now_usec : clock_now_usec(CLOCK_REALTIME);
@@ -1011,29 +1053,35 @@ int diagnose_run(struct diagnose *d, const struct diagnose_input *in, const char
 		size_t from = report->n_findings;
 		ssize_t i;
 
+		bool in_scope = !in->only_ifname || streq(mb->ifname, in->only_ifname);
+
+		run.scope = mb->ifname;
 		if (mb->origin == MEMBER_ORIGIN_RUNTIME) {
-			if (only >= 0)
+			if (only >= 0 || !in_scope)
 				continue;
 			check_member(&run, mb);
 			set_order(&run, from, c->n_policies);
 			continue;
 		}
-		i = pindex_find(&index, mb->policy);
+		i = pindex_find(index, mb->policy);
 		if (i < 0 || (only >= 0 && i != only))
+			continue;
+		pagg_add(&aggs[i], mb);
+		if (!in_scope)
 			continue;
 		check_member(&run, mb);
 		set_order(&run, from, (size_t)i);
-		pagg_add(&aggs[i], mb);
 	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		size_t from = report->n_findings;
 
 		if (only >= 0 && (size_t)only != i)
 			continue;
+		run.scope = NULL;
 		check_policy(&run, &c->policies[i], &aggs[i]);
 		set_order(&run, from, i);
 	}
-	free(index.slots);
+	free(local.slots);
 	if (run.nl)
 		mnl_socket_close(run.nl);
 	if (d) {
@@ -1123,8 +1171,10 @@ int diagnose_report_to_json(const struct diagnose_report *r, struct json_object 
 static int cmp_logged(const void *x, const void *y)
 {
 	const struct logged *a = x, *b = y;
-	int k;
+	int k = strcmp(a->scope, b->scope);
 
+	if (k)
+		return k;
 	if (a->code != b->code)
 		return a->code < b->code ? -1 : 1;
 	k = strcmp(a->policy ? a->policy : "", b->policy ? b->policy : "");
@@ -1172,10 +1222,35 @@ static int severity_level(enum diagnose_severity s)
 	return LOG_INFO;
 }
 
-int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
+/* The range [*ret_from, *ret_to) of d->logged whose scope is scope (all: NULL). */
+static void logged_range(const struct diagnose *d, const char *scope, size_t *ret_from,
+			 size_t *ret_to)
 {
-	struct logged *now = calloc(r->n_findings ? r->n_findings : 1, sizeof(*now));
-	size_t n = 0, i = 0, k = 0;
+	size_t lo = 0, hi = d->n_logged;
+
+	if (!scope) {
+		*ret_from = 0;
+		*ret_to = d->n_logged;
+		return;
+	}
+	while (lo < hi) { /* the first with scope >= scope */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(d->logged[mid].scope, scope) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ret_from = lo;
+	while (lo < d->n_logged && streq(d->logged[lo].scope, scope))
+		lo++;
+	*ret_to = lo;
+}
+
+int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r, const char *scope)
+{
+	struct logged *now = calloc(r->n_findings ? r->n_findings : 1, sizeof(*now)), *v;
+	size_t n = 0, i, k = 0, from, to, total;
 
 	if (!now)
 		return -ENOMEM;
@@ -1186,7 +1261,9 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 		 * a command's run would make it come and go in the log */
 		if (f->code == DIAGNOSE_CODE_NO_TRAFFIC)
 			continue;
+		assert(!scope || streq(f->scope, scope));
 		now[n] = (struct logged){ .code = f->code, .group = f->group, .finding = f };
+		memcpy(now[n].scope, f->scope, sizeof(now[n].scope));
 		memcpy(now[n].ifname, f->ifname, sizeof(now[n].ifname));
 		if (f->policy && !(now[n].policy = strdup(f->policy))) {
 			logged_free(now, n);
@@ -1196,9 +1273,11 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 	}
 	if (n > 1)
 		qsort(now, n, sizeof(*now), cmp_logged);
-	/* Both sorted: one walk tells what is new and what is gone. */
-	while (i < d->n_logged || k < n) {
-		int c = i >= d->n_logged ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
+	logged_range(d, scope, &from, &to);
+	/* Both sorted: one walk over the scope's range tells what is new and what is gone. */
+	i = from;
+	while (i < to || k < n) {
+		int c = i >= to ? 1 : k >= n ? -1 : cmp_logged(&d->logged[i], &now[k]);
 
 		if (c < 0)
 			log_logged(&d->logged[i++], LOG_INFO, " cleared", NULL, NULL);
@@ -1216,9 +1295,26 @@ int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r)
 	}
 	for (size_t j = 0; j < n; j++)
 		now[j].finding = NULL;
-	logged_free(d->logged, d->n_logged);
-	d->logged = now;
-	d->n_logged = n;
+	/* the scope's range replaced by now: the order holds (now has that scope only) */
+	total = d->n_logged - (to - from) + n;
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v) {
+		logged_free(now, n);
+		return -ENOMEM;
+	}
+	/* (d->logged is NULL before the first run: no copy from it then) */
+	if (from > 0)
+		memcpy(v, d->logged, from * sizeof(*v));
+	if (n > 0)
+		memcpy(v + from, now, n * sizeof(*v));
+	if (d->n_logged > to)
+		memcpy(v + from + n, d->logged + to, (d->n_logged - to) * sizeof(*v));
+	for (size_t j = from; j < to; j++)
+		free(d->logged[j].policy);
+	free(d->logged);
+	free(now);
+	d->logged = v;
+	d->n_logged = total;
 	return 0;
 }
 

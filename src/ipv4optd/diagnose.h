@@ -68,8 +68,9 @@ struct diagnose_finding {
 	struct in_addr group;          /* INADDR_ANY: of no group */
 	char *message;                 /* what is wrong, one sentence */
 	char *hint;                    /* what to do: the sysctl or the command */
-	/* diagnose.c's own: the policy's place in the config (runtime joins last), the order
-	 * found */
+	/* diagnose.c's own: the interface the check was about ("": none: policy-wide, an output
+	 * by route), the policy's place in the config (runtime joins last), the order found */
+	char scope[IF_NAMESIZE];
 	size_t order, seq;
 };
 
@@ -94,6 +95,9 @@ struct diagnose_input {
 	/* Leave out what depends on time rather than on a state (no-traffic: right after a join
 	 * every group has received nothing yet): the checks the daemon runs by itself. */
 	bool skip_traffic;
+	/* Only what is about this interface (after a link event): its memberships' checks and
+	 * the outputs named out of it; not the policy-wide ones, not outputs by route. */
+	const char *only_ifname;
 };
 
 /* What runs remember between them: the kernel counters last read. */
@@ -119,9 +123,10 @@ int diagnose_report_to_json(const struct diagnose_report *r, struct json_object 
  * IFNAME= and GROUP=, its code, message and fix; each one logged before that is gone, as
  * cleared (LOG_INFO). A finding is the same one while its code, policy, interface and group
  * are (its message may change). no-traffic is never logged (it depends on time, not on a
- * state). r must be a run over every policy. Returns 0 or -ENOMEM (then nothing is
- * remembered anew). */
-int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r);
+ * state). r must be a run over every policy; scope: its only_ifname (NULL: a full run), so
+ * that only what it looked at is compared. Returns 0 or -ENOMEM (then nothing is remembered
+ * anew). */
+int diagnose_log_changes(struct diagnose *d, const struct diagnose_report *r, const char *scope);
 
 /* ipv4ctl show's marks: adds "findings": [CODE...] to each object of arr, the array of
  * memberships in members order (members_json_append_all()'s): the codes of the findings of

@@ -54,6 +54,7 @@ struct members {
 	size_t n_runtime;
 	int log_level;
 	uint64_t generation;           /* bumped whenever a socket gains or loses a membership */
+	enum member_step failed_step;  /* where the last msock_new() failed */
 };
 
 static const char *const state_names[_MEMBER_STATE_MAX] = {
@@ -66,6 +67,41 @@ static const char *const origin_names[_MEMBER_ORIGIN_MAX] = {
 	[MEMBER_ORIGIN_CONFIG] = "config",
 	[MEMBER_ORIGIN_RUNTIME] = "runtime",
 };
+
+static const char *const step_names[_MEMBER_STEP_MAX] = {
+	[MEMBER_STEP_JOIN] = "join",
+	[MEMBER_STEP_SOCKET] = "socket",
+	[MEMBER_STEP_BIND] = "bind",
+	[MEMBER_STEP_RECEIVE] = "receive",
+};
+
+const char *member_step_to_string(enum member_step s)
+{
+	return s >= 0 && s < _MEMBER_STEP_MAX ? step_names[s] : NULL;
+}
+
+const char *member_step_describe(const struct member *mb, char *buf, size_t size)
+{
+	switch (mb->error_step) {
+	case MEMBER_STEP_JOIN:
+		snprintf(buf, size, "the kernel refused the join");
+		return buf;
+	case MEMBER_STEP_SOCKET:
+		snprintf(buf, size, "cannot set up a socket for port %u", (unsigned)mb->port);
+		return buf;
+	case MEMBER_STEP_BIND:
+		snprintf(buf, size, "cannot bind port %u", (unsigned)mb->port);
+		return buf;
+	case MEMBER_STEP_RECEIVE:
+		snprintf(buf, size, "cannot set up receiving on port %u", (unsigned)mb->port);
+		return buf;
+	case _MEMBER_STEP_MAX:
+	case _MEMBER_STEP_INVALID:
+		break;
+	}
+	snprintf(buf, size, "failed");
+	return buf;
+}
 
 const char *member_state_to_string(enum member_state s)
 {
@@ -95,6 +131,7 @@ static int msock_new(struct members *m, uint16_t port, struct msock **ret)
 	_cleanup_close_ int fd = -1;
 	struct msock *s;
 
+	m->failed_step = MEMBER_STEP_SOCKET;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -183,7 +220,14 @@ static void member_log(struct members *m, int level, int err, const struct membe
 	struct log_ctx ctx = { .policy = mb->policy, .group = g, .ifname = mb->ifname };
 
 	inet_ntop(AF_INET, &mb->group, g, sizeof(g));
-	if (err)
+	if (err && mb->state == MEMBER_STATE_FAILED)
+		/* "Failed to join G on IF (index N), policy P: cannot bind port 5000: Address
+		 * already in use": the step is named, so that an operator looks at the right
+		 * thing (another program's socket, not the kernel's multicast limits). */
+		log_full_errno(level, err, &ctx, "%s %s on %s (index %d), policy %s: %s: %m", what,
+			       g, mb->ifname, mb->ifindex, mb->policy,
+			       member_step_describe(mb, (char[96]){ 0 }, 96));
+	else if (err)
 		log_full_errno(level, err, &ctx, "%s %s on %s (index %d), policy %s: %m", what, g,
 			       mb->ifname, mb->ifindex, mb->policy);
 	else if (mb->ifindex > 0)
@@ -245,10 +289,11 @@ static void member_release(struct members *m, struct member *mb)
 static void member_set_state(struct members *m, struct member *mb, enum member_state st,
 			     int err)
 {
-	if (mb->state == st && mb->error == err)
+	if (mb->state == st && mb->error == err && mb->prev_step == mb->error_step)
 		return;
 	mb->state = st;
 	mb->error = err;
+	mb->prev_step = mb->error_step;
 	mb->since_usec = clock_now_usec(CLOCK_REALTIME);
 	switch (st) {
 	case MEMBER_STATE_JOINED:
@@ -275,6 +320,7 @@ static int member_join(struct members *m, struct member *mb, int ifindex)
 
 	/* An excluded-source list cannot be split: the interface excludes a source only when
 	 * every socket does (RFC 3376 merge). */
+	mb->error_step = MEMBER_STEP_JOIN;
 	if (mb->mode == IPV4OPT_FILTER_EXCLUDE && mb->n_sources > m->max_msf)
 		return -ENOBUFS;
 	mb->holds = calloc(n_chunks, sizeof(*mb->holds));
@@ -289,8 +335,10 @@ static int member_join(struct members *m, struct member *mb, int ifindex)
 
 		for (int attempt = 0;; attempt++) {
 			r = msock_pick(m, mb->port, mb->group, ifindex, &s);
-			if (r < 0)
+			if (r < 0) {
+				mb->error_step = m->failed_step;
 				goto fail;
+			}
 			r = chunk_join(mb, s->fd, ifindex, first, count);
 			if (r != -ENOBUFS || s->n == 0 || attempt > 2)
 				break;
@@ -660,6 +708,21 @@ int members_rejoin_policy(struct members *m, const char *policy)
 		 * leave folds into it): what a snooping switch that lost the entry needs. */
 		member_release(m, mb);
 		member_apply(m, mb, link_of(m, mb->ifname));
+		n++;
+	}
+	return n;
+}
+
+int members_retry_failed(struct members *m, const char *ifname)
+{
+	const struct link *l = link_of(m, ifname);
+	struct member *mb;
+	int n = 0;
+
+	FOREACH_MEMBER_ON(mb, m, ifname) {
+		if (mb->state != MEMBER_STATE_FAILED)
+			continue;
+		member_apply(m, mb, l);
 		n++;
 	}
 	return n;

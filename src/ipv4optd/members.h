@@ -27,9 +27,20 @@
 enum member_state {
 	MEMBER_STATE_WAITING, /* no interface of that name */
 	MEMBER_STATE_JOINED,
-	MEMBER_STATE_FAILED,  /* the kernel refused; error says why */
+	MEMBER_STATE_FAILED,  /* a step failed: error_step says which, error why */
 	_MEMBER_STATE_MAX,
 	_MEMBER_STATE_INVALID = -EINVAL,
+};
+
+/* The step a failed membership stopped at: a port another program holds is no refusal of the
+ * join by the kernel, and its message says so. */
+enum member_step {
+	MEMBER_STEP_JOIN,    /* the kernel refused the join (MCAST_JOIN_GROUP, ..._SOURCE_GROUP) */
+	MEMBER_STEP_SOCKET,  /* a socket of the pool could not be opened or set up */
+	MEMBER_STEP_BIND,    /* ... bound to the policy's port (EADDRINUSE: another program's) */
+	MEMBER_STEP_RECEIVE, /* the data path could not take the socket (its receive options) */
+	_MEMBER_STEP_MAX,
+	_MEMBER_STEP_INVALID = -EINVAL,
 };
 
 enum member_origin {
@@ -41,6 +52,8 @@ enum member_origin {
 
 const char *member_state_to_string(enum member_state s);
 const char *member_origin_to_string(enum member_origin o);
+/* "join", "socket", "bind", "receive". */
+const char *member_step_to_string(enum member_step s);
 
 struct msock;
 
@@ -60,6 +73,8 @@ struct member {
 	enum member_state state;
 	int ifindex;                   /* joined: the index it is held on */
 	int error;                     /* failed: negative errno */
+	enum member_step error_step;   /* failed: where */
+	enum member_step prev_step;    /* the step of the state last set (logged) */
 	uint64_t since_usec;           /* CLOCK_REALTIME of the last state change */
 	uint64_t joins;                /* how often it was joined */
 	struct msock **holds;          /* the socket of each chunk of sources */
@@ -71,6 +86,10 @@ struct member {
 	struct member *hnext;          /* hash chain on identity */
 	struct member *inext, *iprev;  /* hash chain on ifname */
 };
+
+/* What failed, as a phrase for messages: "the kernel refused the join", "cannot bind port
+ * 5000", ...; the errno's text is not included. */
+const char *member_step_describe(const struct member *mb, char *buf, size_t size);
 
 struct members;
 
@@ -89,6 +108,11 @@ int members_reconcile(struct members *m, const struct config *c, const char *onl
 /* Leaves and joins again the memberships of config policy `policy` (stall recovery, periodic
  * rejoin; failed ones are retried). Returns how many were rejoined. */
 int members_rejoin_policy(struct members *m, const char *policy);
+
+/* Joins again the failed memberships on interface ifname: a link event there (up, an address
+ * added or removed) may have mended what made them fail; ipv4ctl(8) promises the retry. A new
+ * interface of the name is reconciled instead. Returns how many were retried. */
+int members_retry_failed(struct members *m, const char *ifname);
 
 /* A counter that changes whenever a membership is gained or lost (the data plane maps
  * datagrams to policies by the memberships held, and maps again when it moves). */

@@ -24,11 +24,18 @@ int members_json_member(const struct member *mb, struct json_object **ret)
 {
 	_cleanup_json_ struct json_object *o = json_object_new_object();
 	const char *st = member_state_to_string(mb->state);
-	char since[64];
+	char since[64], why[96], reason[192] = "";
 
 	if (!o)
 		return -ENOMEM;
 	format_time(mb->since_usec, since, sizeof(since));
+	/* A failed one says where it stopped ("cannot bind port 5000: Address already in use");
+	 * a waiting one what it waits for. */
+	if (mb->state == MEMBER_STATE_FAILED && mb->error)
+		snprintf(reason, sizeof(reason), "%s: %s", member_step_describe(mb, why, sizeof(why)),
+			 strerror(abs(mb->error)));
+	else if (mb->state == MEMBER_STATE_WAITING)
+		snprintf(reason, sizeof(reason), "no interface %s", mb->ifname);
 	if (view_add_string(o, "policy", mb->policy) < 0 ||
 	    view_add_string(o, "origin", member_origin_to_string(mb->origin)) < 0 ||
 	    view_add_addr(o, "group", mb->group) < 0 ||
@@ -41,6 +48,9 @@ int members_json_member(const struct member *mb, struct json_object **ret)
 	    view_add_string(o, "error", mb->error ? strerror(abs(mb->error)) : NULL) < 0 ||
 	    view_add_string(o, "error_code",
 			    mb->error ? ctlproto_errno_to_code(mb->error) : NULL) < 0 ||
+	    view_add_string(o, "error_step", mb->state == MEMBER_STATE_FAILED ?
+			    member_step_to_string(mb->error_step) : NULL) < 0 ||
+	    view_add_string(o, "reason", reason[0] ? reason : NULL) < 0 ||
 	    view_add_string(o, "since", since) < 0 ||
 	    view_add_u64(o, "since_unix", mb->since_usec / 1000000ULL) < 0 ||
 	    view_add_u64(o, "joins", mb->joins) < 0)

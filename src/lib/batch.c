@@ -16,11 +16,13 @@ struct batch {
 	struct sockaddr_in addr[BATCH_CHUNK];
 	union {
 		struct cmsghdr align;
-		uint8_t b[IPV4OPT_CM_MAX_SPACE];
+		/* every message of IPV4OPT_CM_*, and the receive time (SO_TIMESTAMPNS) */
+		uint8_t b[IPV4OPT_CM_MAX_SPACE + CMSG_SPACE(sizeof(struct timespec))];
 	} control[BATCH_CHUNK];
 };
 
-_public_ int ipv4opt_recv_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags)
+static int recv_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags,
+		      struct timespec *stamps)
 {
 	struct batch b;
 	size_t done = 0;
@@ -70,12 +72,28 @@ _public_ int ipv4opt_recv_batch(int fd, struct ipv4opt_message *msgs, size_t cou
 			 * only fail to parse if it was cut short (MSG_CTRUNC): none then. */
 			if (ipv4opt_cm_parse(b.control[i].b, h->msg_controllen, &m->cm) < 0)
 				memset(&m->cm, 0, sizeof(m->cm));
+			if (stamps && ipv4opt_cm_timestamp(b.control[i].b, h->msg_controllen,
+							   &stamps[done + i]) < 0)
+				stamps[done + i] = (struct timespec){ 0 };
 		}
 		done += (size_t)got;
 		if ((size_t)got < n)
 			break;
 	}
 	return (int)done;
+}
+
+_public_ int ipv4opt_recv_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags)
+{
+	return recv_batch(fd, msgs, count, flags, NULL);
+}
+
+_public_ int ipv4opt_recv_batch_stamped(int fd, struct ipv4opt_message *msgs, size_t count,
+					int flags, struct timespec *ret_stamps)
+{
+	if (!ret_stamps)
+		return -EINVAL;
+	return recv_batch(fd, msgs, count, flags, ret_stamps);
 }
 
 _public_ int ipv4opt_send_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags)

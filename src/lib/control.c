@@ -134,6 +134,34 @@ _public_ int ipv4opt_cm_parse(const void *control, size_t len, struct ipv4opt_cm
 	return 0;
 }
 
+_public_ int ipv4opt_cm_timestamp(const void *control, size_t len, struct timespec *ret_ts)
+{
+	const uint8_t *p = control;
+	size_t off = 0;
+
+	if (!ret_ts || (len > 0 && !control))
+		return -EINVAL;
+	while (off < len) {
+		struct cmsghdr h;
+
+		if (len - off < sizeof(h))
+			return -IPV4OPT_E_CMSG_SHORT;
+		memcpy(&h, p + off, sizeof(h));
+		if (h.cmsg_len < CMSG_LEN(0) || h.cmsg_len > len - off)
+			return -IPV4OPT_E_CMSG_SHORT;
+		if (h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_TIMESTAMPNS) {
+			if (h.cmsg_len - CMSG_LEN(0) != sizeof(*ret_ts))
+				return -IPV4OPT_E_CMSG_SHORT;
+			memcpy(ret_ts, p + off + CMSG_LEN(0), sizeof(*ret_ts));
+			return 0;
+		}
+		if (CMSG_ALIGN(h.cmsg_len) >= len - off)
+			break;
+		off += CMSG_ALIGN(h.cmsg_len);
+	}
+	return -ENOENT;
+}
+
 static int put_cmsg(uint8_t *buf, size_t len, size_t *off, int level, int type, const void *data,
 		    size_t dlen)
 {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <linux/filter.h>
 
@@ -188,6 +189,11 @@ int ipv4opt_set_reuse_port(int fd, bool on);
  * -errno. */
 int ipv4opt_set_rxq_ovfl(int fd, bool on);
 
+/* The kernel's receive time of each datagram in its control data (SO_TIMESTAMPNS: a struct
+ * timespec of CLOCK_REALTIME, taken when the packet arrived, not when it was read), read with
+ * ipv4opt_cm_timestamp() or ipv4opt_recv_batch_stamped(). Returns 0 or -errno. */
+int ipv4opt_set_timestamp_ns(int fd, bool on);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Per-packet control messages                                                               */
 
@@ -231,6 +237,11 @@ size_t ipv4opt_cm_space(unsigned flags);
  * The buffer need not be aligned. *ret_cm is written only on success. */
 int ipv4opt_cm_parse(const void *control, size_t len, struct ipv4opt_cm *ret_cm);
 
+/* Finds the receive time (SO_TIMESTAMPNS, see ipv4opt_set_timestamp_ns()) in a received
+ * control buffer. Returns 0 and stores it in *ret_ts, -ENOENT when the buffer has none, -EINVAL
+ * for NULL arguments, -IPV4OPT_E_CMSG_SHORT for a malformed buffer (as ipv4opt_cm_parse()). */
+int ipv4opt_cm_timestamp(const void *control, size_t len, struct timespec *ret_ts);
+
 /* Marshals the outgoing control data of cm: IP_PKTINFO (SRC as ipi_spec_dst, IFINDEX), IP_TTL
  * and IP_TOS (each an int) as enabled by cm->flags; DST and RXQ_OVFL are receive-only and
  * ignored. Stores the used length in *ret_len (0 when nothing is enabled). Returns 0,
@@ -267,6 +278,12 @@ struct ipv4opt_message {
  * Works in chunks of 32 on the stack: only the first may block (until one datagram is there,
  * MSG_WAITFORONE), later ones take what is queued. -EINVAL for count 0. */
 int ipv4opt_recv_batch(int fd, struct ipv4opt_message *msgs, size_t count, int flags);
+
+/* ipv4opt_recv_batch(), and the kernel's receive time of each message filled in ret_stamps[i]
+ * (count entries; {0, 0} for a message without one: SO_TIMESTAMPNS off, see
+ * ipv4opt_set_timestamp_ns()). -EINVAL for a NULL ret_stamps. */
+int ipv4opt_recv_batch_stamped(int fd, struct ipv4opt_message *msgs, size_t count, int flags,
+			       struct timespec *ret_stamps);
 
 /* Sends count datagrams. Returns the number the kernel accepted (which may be fewer: the
  * caller retries the rest) or a negative errno if the first one failed (-EINVAL for count 0).

@@ -71,3 +71,8 @@ _public_ int ipv4opt_set_rxq_ovfl(int fd, bool on)
 {
 	return set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, on);
 }
+
+_public_ int ipv4opt_set_timestamp_ns(int fd, bool on)
+{
+	return set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, on);
+}

@@ -59,9 +59,13 @@ static void check_policy(const struct config *c, const struct policy *p)
 	}
 	fuzz_check(p->action >= 0 && p->action < _POLICY_ACTION_MAX);
 	fuzz_check(policy_action_to_string(p->action));
+	fuzz_check(stream_format_to_string(p->analyze));
+	fuzz_check(p->rtp_clock_rate == 0 || (p->rtp_clock_rate >= RTP_CLOCK_RATE_MIN &&
+					      p->rtp_clock_rate <= RTP_CLOCK_RATE_MAX));
 	switch (p->action) {
 	case POLICY_ACTION_JOIN:
 		fuzz_check(p->stall_timeout_usec == 0);
+		fuzz_check(p->analyze == STREAM_FORMAT_NONE && p->rtp_clock_rate == 0);
 		fuzz_check(p->n_outputs == 0 && !p->outputs);
 		break;
 	case POLICY_ACTION_RELAY:
@@ -91,6 +95,10 @@ static void check_policy(const struct config *c, const struct policy *p)
 			fuzz_check(is_absolute_path(p->log.pcap_path));
 		else
 			fuzz_check(!p->log.pcap_path && p->log.pcap_max_size == 0);
+		break;
+	case POLICY_ACTION_MONITOR:
+		fuzz_check(p->port > 0);
+		fuzz_check(p->n_outputs == 0 && !p->outputs);
 		break;
 	case _POLICY_ACTION_MAX:
 	case _POLICY_ACTION_INVALID:

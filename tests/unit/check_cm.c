@@ -103,6 +103,30 @@ START_TEST(test_parse_unknown_skipped)
 }
 END_TEST
 
+/* The kernel's receive time among the other messages; cm_parse skips it, cm_timestamp finds
+ * it; none, or one of the wrong size, is said so. */
+START_TEST(test_timestamp)
+{
+	uint8_t buf[256];
+	size_t n = kernel_buffer(buf), off = n;
+	struct timespec ts = { .tv_sec = 1700000000, .tv_nsec = 123456789 }, got;
+	struct ipv4opt_cm cm;
+
+	ck_assert_int_eq(ipv4opt_cm_timestamp(buf, n, &got), -ENOENT);
+	put(buf, &off, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, sizeof(ts));
+	ck_assert_int_eq(ipv4opt_cm_parse(buf, off, &cm), 0);
+	ck_assert_uint_eq(cm.flags, IPV4OPT_CM_ALL);
+	ck_assert_int_eq(ipv4opt_cm_timestamp(buf, off, &got), 0);
+	ck_assert_int_eq(got.tv_sec, ts.tv_sec);
+	ck_assert_int_eq(got.tv_nsec, ts.tv_nsec);
+	ck_assert_int_eq(ipv4opt_cm_timestamp(NULL, 0, &got), -ENOENT);
+	ck_assert_int_eq(ipv4opt_cm_timestamp(buf, off, NULL), -EINVAL);
+	off = 0;
+	put(buf, &off, SOL_SOCKET, SCM_TIMESTAMPNS, &ts, 8);
+	ck_assert_int_eq(ipv4opt_cm_timestamp(buf, off, &got), -IPV4OPT_E_CMSG_SHORT);
+}
+END_TEST
+
 START_TEST(test_parse_tos_int)
 {
 	uint8_t buf[64];
@@ -378,6 +402,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_empty);
 	tcase_add_test(tc, test_parse_unknown_skipped);
 	tcase_add_test(tc, test_parse_tos_int);
+	tcase_add_test(tc, test_timestamp);
 	tcase_add_test(tc, test_parse_malformed);
 	tcase_add_test(tc, test_parse_last_without_padding);
 	tcase_add_test(tc, test_space);

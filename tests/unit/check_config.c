@@ -192,6 +192,7 @@ START_TEST(test_sample)
 	ck_assert_int_eq(p->log.target, LOG_TARGET_PCAP);
 	ck_assert_str_eq(p->log.pcap_path, "/var/lib/ipv4optd/probe.pcap");
 	ck_assert_uint_eq(p->log.pcap_max_size, 10485760);
+	ck_assert_uint_eq(p->log.pcap_max_files, 0); /* not given: capture's default */
 	ck_assert_uint_eq(p->stall_timeout_usec, 30000000);
 	ck_assert_uint_eq(p->rejoin_interval_usec, 0);
 
@@ -486,6 +487,11 @@ START_TEST(test_log)
 		      "key 'rate_limit'", "only to target \"journal\"");
 	ck_bad_policy(L("file = \"/x.pcap\";"), 3, "key 'file'", "only to target \"pcap\"");
 	ck_bad_policy(L("rate_limit = -1;"), 3, "key 'rate_limit'", "out of range");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_files = 0;"), 3,
+		      "key 'max_files' in log of policy 'p'", "out of range");
+	ck_bad_policy(L("target = \"pcap\"; file = \"/x.pcap\"; max_files = 1001;"), 3,
+		      "key 'max_files'", "out of range");
+	ck_bad_policy(L("max_files = 3;"), 3, "key 'max_files'", "only to target \"pcap\"");
 #undef L
 	ck_bad_policy(BASE "action = \"join\";\nlog = { target = \"journal\"; };", 3,
 		      "key 'log' in policy 'p'", "needs action \"log\"");
@@ -507,6 +513,57 @@ START_TEST(test_timers)
 #undef T
 	ck_bad_policy(BASE "action = \"join\";\nstall_timeout = 30;", 3, "key 'stall_timeout'",
 		      "needs action \"relay\" or \"log\"");
+}
+END_TEST
+
+/* Stream analysis: analyze and rtp_clock_rate, the monitor action (receives, sends nothing). */
+START_TEST(test_analyze)
+{
+	struct config *c;
+	const struct policy *p;
+
+	c = parse_good("policies = (\n"
+		       "{ name = \"m\"; " BASE "port = 5000; action = \"monitor\"; },\n"
+		       "{ name = \"r\"; " BASE "port = 5001; action = \"relay\";\n"
+		       "  relay = { to = \"239.2.2.2:1\"; }; analyze = \"rtp\"; rtp_clock_rate = 48000; },\n"
+		       "{ name = \"l\"; " BASE "port = 5002; action = \"log\"; analyze = \"ts\"; },\n"
+		       "{ name = \"n\"; " BASE "port = 5003; action = \"log\"; },\n"
+		       "{ name = \"mn\"; " BASE "port = 5004; action = \"monitor\"; analyze = \"none\"; }\n"
+		       ");\n");
+	p = config_find_policy(c, "m");
+	ck_assert_int_eq(p->action, POLICY_ACTION_MONITOR);
+	ck_assert_int_eq(p->analyze, STREAM_FORMAT_AUTO); /* monitor's default */
+	ck_assert_uint_eq(p->rtp_clock_rate, 0);
+	ck_assert_uint_eq(p->n_outputs, 0);
+	p = config_find_policy(c, "r");
+	ck_assert_int_eq(p->analyze, STREAM_FORMAT_RTP);
+	ck_assert_uint_eq(p->rtp_clock_rate, 48000);
+	ck_assert_int_eq(config_find_policy(c, "l")->analyze, STREAM_FORMAT_TS);
+	ck_assert_int_eq(config_find_policy(c, "n")->analyze, STREAM_FORMAT_NONE);
+	ck_assert_int_eq(config_find_policy(c, "mn")->analyze, STREAM_FORMAT_NONE);
+	ck_assert(config_port_receives(c, 5000));
+	ck_assert_str_eq(policy_action_to_string(POLICY_ACTION_MONITOR), "monitor");
+	config_free(c);
+
+#define M(more) BASE "action = \"monitor\"; port = 7000;\n" more
+	ck_bad_policy(M("analyze = \"mp4\";"), 3, "key 'analyze' in policy 'p'",
+		      "unknown format \"mp4\" (none, rtp, ts or auto)");
+	ck_bad_policy(M("analyze = 1;"), 3, "key 'analyze'", "string");
+	ck_bad_policy(M("rtp_clock_rate = 999;"), 3, "key 'rtp_clock_rate'", "out of range");
+	ck_bad_policy(M("rtp_clock_rate = 10000001;"), 3, "key 'rtp_clock_rate'", "out of range");
+	ck_bad_policy(M("analyze = \"ts\"; rtp_clock_rate = 90000;"), 3, "key 'rtp_clock_rate'",
+		      "needs analyze \"rtp\" or \"auto\"");
+	ck_bad_policy(M("relay = { to = \"239.2.2.2:1\"; };"), 3, "key 'relay'",
+		      "needs action \"relay\"");
+	ck_bad_policy(M("log = { };"), 3, "key 'log'", "needs action \"log\"");
+#undef M
+	ck_bad_policy(BASE "action = \"monitor\";", 2, "missing key 'port'", "\"monitor\"");
+	ck_bad_policy(BASE "action = \"join\";\nanalyze = \"rtp\";", 3, "key 'analyze'",
+		      "a join policy receives no datagrams");
+	ck_bad_policy(BASE "action = \"join\";\nrtp_clock_rate = 8000;", 3,
+		      "key 'rtp_clock_rate'", "needs action");
+	ck_bad_policy(BASE "action = \"watch\";", 2, "unknown action \"watch\"",
+		      "join, relay, log or monitor");
 }
 END_TEST
 
@@ -532,11 +589,12 @@ START_TEST(test_minimums)
 		      "key 'max_size'", "below the minimum of 4096");
 
 	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 1; rejoin_interval = 1.0;\n"
-		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 4096; };");
+		   "log = { target = \"pcap\"; file = \"/x.pcap\"; max_size = 4096; max_files = 3; };");
 	c = parse_good(t);
 	ck_assert_uint_eq(c->policies[0].stall_timeout_usec, 1000000);
 	ck_assert_uint_eq(c->policies[0].rejoin_interval_usec, 1000000);
 	ck_assert_uint_eq(c->policies[0].log.pcap_max_size, 4096);
+	ck_assert_uint_eq(c->policies[0].log.pcap_max_files, 3);
 	config_free(c);
 	free(t);
 	t = policy(BASE "action = \"log\"; port = 7000; stall_timeout = 0; rejoin_interval = 0;\n"
@@ -1138,6 +1196,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errs, test_relay_outputs_bad);
 	tcase_add_test(errs, test_log);
 	tcase_add_test(errs, test_timers);
+	tcase_add_test(errs, test_analyze);
 	tcase_add_test(errs, test_minimums);
 	tcase_add_test(errs, test_names);
 	tcase_add_test(errs, test_unknown_keys);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze.h"
 #include "clock.h"
 #include "ingress.h"
 #include "ipv4opt.h"
@@ -18,7 +19,9 @@ struct ingress {
 	struct counters_worker *counters;
 	struct recordq *recordq;
 	bool pushed;
+	bool notify;                  /* a stream came on the air: the control plane looks */
 	struct ipv4opt_message rx[INGRESS_BATCH];
+	struct timespec stamps[INGRESS_BATCH]; /* the kernel's receive time of each, or 0 */
 	uint8_t *buf;
 };
 
@@ -47,9 +50,10 @@ int ingress_new(unsigned worker, struct egress *e, struct recordq *q, struct cou
 
 bool ingress_take_records(struct ingress *i)
 {
-	bool p = i->pushed;
+	bool p = i->pushed || i->notify;
 
 	i->pushed = false;
+	i->notify = false;
 	return p;
 }
 
@@ -95,9 +99,13 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		       const struct snapshot_policy *p, struct counters_policy *c,
 		       const struct ipv4opt_message *m, uint64_t now_rt)
 {
+	/* The kernel's receive time (SO_TIMESTAMPNS, set on every data socket: relay.c), so that
+	 * the datagrams of one batch keep their own times; the batch's read time without it. */
+	const struct timespec *ts = &in->stamps[m - in->rx];
 	struct recordq_entry e = {
 		.policy_id = p->id,
-		.realtime_usec = now_rt,
+		.realtime_usec = ts->tv_sec > 0 ? (uint64_t)ts->tv_sec * 1000000ULL +
+			(uint64_t)ts->tv_nsec / 1000 : now_rt,
 		.src = m->addr.sin_addr,
 		.sport = ntohs(m->addr.sin_port),
 		.dst = m->cm.dst,
@@ -112,6 +120,24 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		in->pushed = true;
 	else
 		COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
+}
+
+/* When datagram m arrived, on CLOCK_MONOTONIC in ns: the kernel's receive time (SO_TIMESTAMPNS,
+ * CLOCK_REALTIME) moved onto the monotonic clock by the batch's read time on both clocks, so
+ * that the datagrams of one batch keep their own times (the jitter and gaps of the stream
+ * analysis); the read time itself without a stamp. */
+static uint64_t arrival_mono_ns(const struct ingress *in, const struct ipv4opt_message *m,
+				uint64_t now_mono, uint64_t now_rt)
+{
+	const struct timespec *ts = &in->stamps[m - in->rx];
+	uint64_t mono = now_mono * 1000, rt = now_rt * 1000, st;
+
+	if (ts->tv_sec <= 0)
+		return mono;
+	st = (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+	if (st >= rt || rt - st >= mono)
+		return mono;
+	return mono - (rt - st);
 }
 
 /* One policy's part of a datagram whose source it takes. */
@@ -143,6 +169,10 @@ static void handle_policy(struct ingress *in, const struct snapshot *s,
 		COUNTER_ADD(in->counters->loops, 1);
 		return;
 	}
+	/* The stream-analysis stage (analyze.h), before the datagram is handed on. */
+	if (p->analyze && analyze_feed(&p->analyze[in->worker], m->addr.sin_addr.s_addr, m->buf,
+				       m->n, arrival_mono_ns(in, m, now_mono, now_rt)))
+		in->notify = true;
 
 	switch (p->action) {
 	case POLICY_ACTION_RELAY: {
@@ -167,6 +197,8 @@ static void handle_policy(struct ingress *in, const struct snapshot *s,
 	case POLICY_ACTION_LOG:
 		handle_log(in, k, p, c, m, now_rt);
 		return;
+	case POLICY_ACTION_MONITOR:
+		return; /* analysed above; nothing is sent */
 	case POLICY_ACTION_JOIN:
 	case _POLICY_ACTION_MAX:
 	case _POLICY_ACTION_INVALID:
@@ -194,7 +226,8 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 	/* Each policy holding (destination, arrival interface) whose sources take it: the
 	 * receive socket has no filter of its own (relay.h), the host's memberships let in the
 	 * union of every policy's sources on the group. */
-	for (; rt && rt < end && rt->group == m->cm.dst.s_addr && rt->ifindex == m->cm.ifindex; rt++) {
+	for (; rt && rt < end && rt->group == m->cm.dst.s_addr && rt->ifindex == m->cm.ifindex;
+	     rt++) {
 		const struct snapshot_policy *p = &s->policies[rt->policy];
 
 		if (!source_allowed(p, m->addr.sin_addr))
@@ -218,7 +251,8 @@ size_t ingress_drain(struct ingress *in, const struct snapshot *s, const struct 
 
 		for (size_t i = 0; i < INGRESS_BATCH; i++)
 			in->rx[i].len = INGRESS_BUF_SIZE;
-		n = ipv4opt_recv_batch(k->fd, in->rx, INGRESS_BATCH, MSG_DONTWAIT);
+		n = ipv4opt_recv_batch_stamped(k->fd, in->rx, INGRESS_BATCH, MSG_DONTWAIT,
+					       in->stamps);
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
 				COUNTER_ADD(in->counters->receive_errors, 1);

@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "capture.h"
 #include "clock.h"
 #include "ctlproto.h"
@@ -26,12 +28,22 @@
 #define RELAY_RATE_WINDOW_USEC (1000 * 1000ULL)
 #define RELAY_MAX_LOCAL_ADDRS 4096
 #define RELAY_RECLAIM_USEC (5 * 1000ULL) /* retry while retired items wait for a worker */
+/* Stream analysis: the journal is told of a burst of loss (this many RTP packets lost or
+ * continuity errors within one look, a second at most), at most once per
+ * RELAY_STREAM_LOSS_LOG_USEC; on and off the air each time. */
+#define RELAY_STREAM_BURST 10
+#define RELAY_STREAM_TICK_USEC (1000 * 1000ULL)
+#define RELAY_STREAM_LOSS_LOG_USEC (10 * 1000 * 1000ULL)
 
 /* The control side of one output of a relay policy. */
 struct routput {
 	int ifindex;                   /* 0: by route */
 	bool up;
 	int error;                     /* the last state logged */
+	/* sends that failed (ENETUNREACH, ...): the last error and when, for show and stats */
+	int send_error;
+	uint64_t send_error_usec;      /* CLOCK_MONOTONIC; 0: none */
+	uint64_t dropped_seen;         /* the output's drops when the workers last woke us */
 };
 
 /* The runtime side of one policy: relay and log policies, and join policies with a rejoin
@@ -67,6 +79,17 @@ struct rpolicy {
 	uint64_t stall_packets;        /* packets_in at the stall */
 	sd_event_source *stall_timer;
 	sd_event_source *rejoin_timer;
+
+	/* stream analysis: the workers' state (analyze.h, [worker]; NULL: none) and what the
+	 * journal was told; the timer runs only while the stream is on the air */
+	struct analyze *analyze;
+	struct stream_config analyze_conf;
+	sd_event_source *stream_timer;
+	bool stream_on_air;
+	uint64_t stream_events;        /* on_air_events as last looked at */
+	uint64_t stream_lost, stream_cc;             /* at the last look */
+	uint64_t stream_lost_logged, stream_cc_logged; /* at the last loss record */
+	uint64_t stream_loss_usec;     /* when the last loss record was written */
 };
 
 /* A receive socket: one per (port, worker), bound to the port, IP_MULTICAST_ALL on, no
@@ -398,7 +421,8 @@ static int cmp_route(const void *a, const void *b)
 
 static bool policy_has_data_path(const struct policy *p)
 {
-	return p->action == POLICY_ACTION_RELAY || p->action == POLICY_ACTION_LOG;
+	return p->action == POLICY_ACTION_RELAY || p->action == POLICY_ACTION_LOG ||
+	       p->action == POLICY_ACTION_MONITOR;
 }
 
 static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy *rp)
@@ -437,6 +461,7 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 	}
 	*sp = (struct snapshot_policy){
 		.action = p->action,
+		.analyze = rp->analyze,
 		.counters = rp->counters,
 		.out_counters = rp->out_counters,
 		.sources = src,
@@ -732,6 +757,11 @@ static int rsock_open(struct relay *r, uint16_t port, unsigned w, struct rsock *
 	k = ipv4opt_set_rxq_ovfl(fd, true);
 	if (k < 0)
 		return k;
+	/* Each datagram's receive time from the kernel: a log policy's records keep their own
+	 * times, not their batch's (ingress.c). */
+	k = ipv4opt_set_timestamp_ns(fd, true);
+	if (k < 0)
+		return k;
 	if (r->n_workers > 1) {
 		/* This worker's groups only: destination address (the IPv4 header, before the UDP
 		 * one the filter starts at) modulo the number of workers. */
@@ -855,6 +885,125 @@ int relay_get_port_rcvbuf(struct relay *r, uint16_t port)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Stream analysis: on and off the air, bursts of loss, in the journal                         */
+
+static int on_stream_timer(sd_event_source *s, uint64_t now, void *userdata);
+
+/* Looks at what the workers counted of rp's stream and tells the journal what changed. Runs
+ * from the timer while the stream is on the air, and when a worker says a source came on the
+ * air (timer: false); an idle policy has no timer. */
+static void stream_look(struct rpolicy *rp, bool timer)
+{
+	struct relay *r = rp->relay;
+	uint64_t now = now_usec(r, CLOCK_MONOTONIC);
+	char group[INET_ADDRSTRLEN] = "";
+	struct log_ctx ctx = { .policy = rp->name, .group = group };
+	struct analyze_summary s;
+	const struct stream_counters *t = &s.total;
+	uint64_t next;
+
+	analyze_summarize(rp->analyze, r->n_workers, now * 1000, &s);
+	if (!timer && s.on_air_events == rp->stream_events)
+		return; /* nothing new: the timer (if any) looks in time */
+	rp->stream_events = s.on_air_events;
+	(void)inet_ntop(AF_INET, &rp->conf->group, group, sizeof(group));
+	if (t->on_air && !rp->stream_on_air) {
+		log_full_errno(LOG_INFO, 0, &ctx, "Policy %s: stream on the air (%s%s, %zu source%s)",
+			       rp->name, stream_format_to_string(t->detected) ?: "?",
+			       t->rtp_ts ? " with MPEG-TS" : "", s.sources,
+			       s.sources == 1 ? "" : "s");
+		rp->stream_on_air = true;
+	} else if (!t->on_air && rp->stream_on_air) {
+		log_full_errno(LOG_WARNING, 0, &ctx, "Policy %s: stream off the air: no datagram "
+			       "for %.1f s", rp->name, (double)t->max_gap_ns / 1e9);
+		rp->stream_on_air = false;
+	}
+	/* rtp_lost may go down (a late packet takes its loss back): only rises count */
+	if ((t->rtp_lost > rp->stream_lost && t->rtp_lost - rp->stream_lost >= RELAY_STREAM_BURST) ||
+	    t->ts_cc_errors - rp->stream_cc >= RELAY_STREAM_BURST) {
+		if (rp->stream_loss_usec == 0 || now >= rp->stream_loss_usec + RELAY_STREAM_LOSS_LOG_USEC) {
+			uint64_t lost = t->rtp_lost > rp->stream_lost_logged ?
+						t->rtp_lost - rp->stream_lost_logged : 0;
+
+			log_full_errno(LOG_WARNING, 0, &ctx, "Policy %s: stream loss: %" PRIu64 " RTP "
+				       "packets lost and %" PRIu64 " continuity errors since the last "
+				       "such message", rp->name, lost,
+				       t->ts_cc_errors - rp->stream_cc_logged);
+			rp->stream_loss_usec = now;
+			rp->stream_lost_logged = t->rtp_lost;
+			rp->stream_cc_logged = t->ts_cc_errors;
+		}
+	}
+	rp->stream_lost = t->rtp_lost;
+	rp->stream_cc = t->ts_cc_errors;
+
+	if (!t->on_air) {
+		if (rp->stream_timer)
+			(void)sd_event_source_set_enabled(rp->stream_timer, SD_EVENT_OFF);
+		return;
+	}
+	/* At the latest a second from now, or just after the stall timeout would pass */
+	next = now + RELAY_STREAM_TICK_USEC;
+	if (s.last_ns / 1000 + rp->analyze_conf.stall_timeout_ns / 1000 + 1000 < next)
+		next = s.last_ns / 1000 + rp->analyze_conf.stall_timeout_ns / 1000 + 1000;
+	if (next <= now)
+		next = now + 1000;
+	if (!rp->stream_timer) {
+		if (sd_event_add_time(r->event, &rp->stream_timer, CLOCK_MONOTONIC, next, 0,
+				      on_stream_timer, rp) < 0)
+			return; /* the next worker wake-up tries again */
+	} else
+		(void)sd_event_source_set_time(rp->stream_timer, next);
+	(void)sd_event_source_set_enabled(rp->stream_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_stream_timer(sd_event_source *s, uint64_t now, void *userdata)
+{
+	(void)s;
+	(void)now;
+	stream_look(userdata, true);
+	return 0;
+}
+
+/* The analysis state follows the policy's analyze, rtp_clock_rate and stall_timeout: kept
+ * while they stay, else started again (the old one retired: a worker may still feed it). */
+static int rpolicy_analyze(struct relay *r, struct rpolicy *rp)
+{
+	const struct policy *p = rp->conf;
+	struct stream_config c = {
+		.format = p->analyze,
+		.clock_rate = p->rtp_clock_rate,
+		.stall_timeout_ns = p->stall_timeout_usec * 1000,
+	};
+	struct analyze *a = NULL;
+	int k;
+
+	if (p->analyze == STREAM_FORMAT_NONE && !rp->analyze)
+		return 0;
+	if (p->analyze != STREAM_FORMAT_NONE && rp->analyze &&
+	    rp->analyze_conf.format == c.format && rp->analyze_conf.clock_rate == c.clock_rate &&
+	    rp->analyze_conf.stall_timeout_ns == c.stall_timeout_ns)
+		return 0;
+	if (p->analyze != STREAM_FORMAT_NONE) {
+		k = analyze_new(r->n_workers, &c, &a);
+		if (k < 0)
+			return k;
+	}
+	(void)retire_later(r, free, rp->analyze);
+	rp->analyze = a;
+	rp->analyze_conf = c;
+	if (a)
+		rp->analyze_conf.stall_timeout_ns = a->config.stall_timeout_ns;
+	rp->stream_on_air = false;
+	rp->stream_events = 0;
+	rp->stream_lost = rp->stream_cc = rp->stream_lost_logged = rp->stream_cc_logged = 0;
+	rp->stream_loss_usec = 0;
+	rp->stream_timer = sd_event_source_disable_unref(rp->stream_timer);
+	mark_dirty(r);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Errors the workers recorded (a worker never logs: it counts and wakes us)                   */
 
 static void on_record(const struct recordq_entry *e, const void *data, void *userdata)
@@ -893,6 +1042,33 @@ static void on_record(const struct recordq_entry *e, const void *data, void *use
 		rp->log_write_errors++; /* capture logs its own write errors */
 }
 
+static uint64_t output_dropped(const struct rpolicy *rp, size_t o)
+{
+	uint64_t dr = 0;
+
+	for (size_t w = 0; w < rp->relay->n_workers; w++)
+		dr += COUNTER_GET(rp->out_counters[w * rp->n_outputs + o].dropped);
+	return dr;
+}
+
+/* A send error the workers reported for rp: the outputs whose drops grew since they last woke
+ * us get it (the error is counted per policy; the drops per output), for show and stats. */
+static void outputs_note_send_error(struct rpolicy *rp, int err)
+{
+	uint64_t now = now_usec(rp->relay, CLOCK_MONOTONIC);
+
+	for (size_t o = 0; o < rp->n_outputs; o++) {
+		struct routput *ro = &rp->outputs[o];
+		uint64_t dr = output_dropped(rp, o);
+
+		if (dr > ro->dropped_seen && ro->up) {
+			ro->send_error = err;
+			ro->send_error_usec = now;
+		}
+		ro->dropped_seen = dr;
+	}
+}
+
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct relay *r = userdata;
@@ -908,6 +1084,8 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		uint64_t errors = SUM(rp, errors), last = 0;
 		int err = 0;
 
+		if (rp->analyze)
+			stream_look(rp, false);
 		if (errors <= rp->errors_logged)
 			continue;
 		for (size_t w = 0; w < r->n_workers; w++) {
@@ -918,6 +1096,7 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				err = (int)COUNTER_GET(rp->counters[w].last_error);
 			}
 		}
+		outputs_note_send_error(rp, err);
 		if (errors - rp->errors_logged > 1)
 			log_full_errno(LOG_WARNING, err, &ctx,
 				       "Policy %s: failed to send: %m (%" PRIu64 " datagrams in all "
@@ -1058,6 +1237,8 @@ static int rpolicy_set_up(struct relay *r, struct rpolicy *rp)
 			return log_full_errno(LOG_ERR, k, &ctx,
 					      "Policy %s: failed to set up logging: %m", rp->name);
 		return 0;
+	case POLICY_ACTION_MONITOR:
+		return 0; /* the analysis only: rpolicy_analyze() */
 	case POLICY_ACTION_JOIN:
 	case _POLICY_ACTION_MAX:
 	case _POLICY_ACTION_INVALID:
@@ -1097,10 +1278,13 @@ static struct rpolicy *rpolicy_free(struct relay *r, struct rpolicy *rp, bool no
 	if (now) {
 		free(rp->out_counters);
 		free(rp->counters);
+		free(rp->analyze);
 	} else {
 		rpolicy_tear_down(r, rp);
 		(void)retire_later(r, free, rp->counters);
+		(void)retire_later(r, free, rp->analyze);
 	}
+	sd_event_source_disable_unref(rp->stream_timer);
 	capture_free(rp->capture);
 	free(rp->outputs);
 	sd_event_source_disable_unref(rp->stall_timer);
@@ -1150,6 +1334,10 @@ static int rpolicy_new(struct relay *r, const struct policy *p)
 	r->id_buckets[rp->id % r->n_buckets] = rp;
 	r->n_policies++;
 	(void)rpolicy_set_up(r, rp);
+	k = rpolicy_analyze(r, rp);
+	if (k < 0)
+		log_full_errno(LOG_ERR, k, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up stream analysis: %m", rp->name);
 	mark_dirty(r);
 	return rpolicy_timers(r, rp);
 }
@@ -1170,6 +1358,9 @@ static int rpolicy_update(struct relay *r, struct rpolicy *rp, const struct poli
 		rpolicy_tear_down(r, rp);
 		(void)rpolicy_set_up(r, rp);
 	}
+	if (rpolicy_analyze(r, rp) < 0)
+		log_full_errno(LOG_ERR, -ENOMEM, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up stream analysis: %m", rp->name);
 	/* The snapshot holds copies of the policy: a new one for every reload. */
 	mark_dirty(r);
 	if (old->stall_timeout_usec != p->stall_timeout_usec ||
@@ -1270,6 +1461,81 @@ static int add_double(struct json_object *o, const char *key, double v)
 	return ctlproto_json_add(o, key, json_object_new_double(v));
 }
 
+static int add_null(struct json_object *o, const char *key)
+{
+	return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/* How long a send error keeps an output "failing" after the last one. */
+#define RELAY_SEND_FAILING_USEC (10 * 1000 * 1000ULL)
+
+/* What output o of rp is: "up"; "down" (its egress interface is missing); "failing" (sends
+ * failed within the last RELAY_SEND_FAILING_USEC: an unreachable destination, say). */
+static const char *output_state(const struct rpolicy *rp, size_t o, char *reason, size_t size)
+{
+	const struct routput *ro = &rp->outputs[o];
+	uint64_t now = now_usec(rp->relay, CLOCK_MONOTONIC);
+
+	reason[0] = '\0';
+	if (!ro->up) {
+		snprintf(reason, size, "no interface %s", rp->conf->outputs[o].interface);
+		return "down";
+	}
+	if (ro->send_error_usec > 0 && now < ro->send_error_usec + RELAY_SEND_FAILING_USEC) {
+		snprintf(reason, size, "send failed: %s (%s)", strerror(abs(ro->send_error)),
+			 ctlproto_errno_to_code(ro->send_error));
+		return "failing";
+	}
+	return "up";
+}
+
+/* The output's config (dscp, ttl: null when not set) and its state with a reason (null when
+ * up): show and stats render outputs the same way. */
+static int output_state_json(const struct rpolicy *rp, size_t o, struct json_object *x)
+{
+	const struct relay_output *rc = &rp->conf->outputs[o];
+	char reason[160];
+	const char *st = output_state(rp, o, reason, sizeof(reason));
+	int k = 0;
+
+	k |= rc->has_dscp ? ctlproto_json_add(x, "dscp", json_object_new_int(rc->dscp)) :
+			    add_null(x, "dscp");
+	k |= rc->ttl >= 0 ? ctlproto_json_add(x, "ttl", json_object_new_int(rc->ttl)) :
+			    add_null(x, "ttl");
+	k |= ctlproto_json_add(x, "state", json_object_new_string(st));
+	k |= reason[0] ? ctlproto_json_add(x, "reason", json_object_new_string(reason)) :
+			 add_null(x, "reason");
+	return k;
+}
+
+/* A log policy's "log": its target with its settings as in force (defaults filled in), and
+ * the state of its recording: "recording", or "failed" with the reason (the pcap file cannot
+ * be opened or written). */
+static int log_json(const struct rpolicy *rp, struct json_object *obj)
+{
+	const struct log_conf *lc = &rp->conf->log;
+	struct json_object *x = json_object_new_object();
+	char reason[PATH_MAX + 96];
+	int k = x ? 0 : -ENOMEM;
+
+	capture_describe_error(rp->capture, reason, sizeof(reason));
+	k |= ctlproto_json_add(x, "target", json_object_new_string(log_target_to_string(lc->target)));
+	if (lc->target == LOG_TARGET_PCAP) {
+		k |= ctlproto_json_add(x, "file", json_object_new_string(lc->pcap_path));
+		k |= add_u64(x, "max_size", lc->pcap_max_size);
+		k |= add_u64(x, "max_files", lc->pcap_max_files > 0 ? lc->pcap_max_files :
+			     CONFIG_DEFAULT_PCAP_FILES);
+	} else
+		k |= add_u64(x, "rate_limit", lc->rate_limit > 0 ? lc->rate_limit :
+			     CAPTURE_DEFAULT_RATE_LIMIT);
+	k |= ctlproto_json_add(x, "state", json_object_new_string(reason[0] ? "failed" :
+								   "recording"));
+	k |= reason[0] ? ctlproto_json_add(x, "reason", json_object_new_string(reason)) :
+			 add_null(x, "reason");
+	k |= ctlproto_json_add(obj, "log", x);
+	return k;
+}
+
 static int outputs_json(const struct rpolicy *rp, struct json_object *obj)
 {
 	struct json_object *arr = json_object_new_array();
@@ -1296,6 +1562,7 @@ static int outputs_json(const struct rpolicy *rp, struct json_object *obj)
 			k |= json_object_object_add(x, "interface", NULL) < 0 ? -ENOMEM : 0;
 		k |= ctlproto_json_add(x, "egress",
 				       json_object_new_string(rp->outputs[o].up ? "up" : "down"));
+		k |= output_state_json(rp, o, x);
 		k |= add_u64(x, "packets_sent", pk);
 		k |= add_u64(x, "bytes_sent", by);
 		k |= add_u64(x, "dropped_packets", dr);
@@ -1397,6 +1664,10 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 	k |= add_u64(obj, "suppressed_records", rp->capture ? capture_suppressed(rp->capture) : 0);
 	if (rp->capture)
 		k |= add_u64(obj, "rotations", capture_rotations(rp->capture));
+	if (rp->conf && rp->conf->action == POLICY_ACTION_LOG)
+		k |= log_json(rp, obj);
+	if (rp->analyze)
+		k |= analyze_json(rp->analyze, r->n_workers, now * 1000, obj);
 	return k ? -ENOMEM : 0;
 }
 
@@ -1540,4 +1811,67 @@ struct relay *relay_free(struct relay *r)
 void relay_freep(struct relay **r)
 {
 	relay_free(*r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* What show and status say of the data path                                                  */
+
+int relay_show_policy_json(struct relay *r, const char *policy, struct json_object *obj)
+{
+	const struct rpolicy *rp = rpolicy_find(r, policy);
+	int k = 0;
+
+	if (!rp || !rp->conf)
+		return 0;
+	if (rp->conf->action == POLICY_ACTION_RELAY)
+		k |= outputs_json(rp, obj);
+	if (rp->conf->action == POLICY_ACTION_LOG)
+		k |= log_json(rp, obj);
+	return k ? -ENOMEM : 0;
+}
+
+bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t size)
+{
+	const struct rpolicy *rp = rpolicy_find(r, policy);
+	char reason[PATH_MAX + 96], to[64];
+
+	if (!rp || !rp->conf)
+		return false;
+	for (size_t o = 0; o < rp->n_outputs; o++)
+		if (!streq(output_state(rp, o, reason, sizeof(reason)), "up")) {
+			snprintf(buf, size, "output %s: %s",
+				 addr_port_str(&rp->conf->outputs[o].to, to, sizeof(to)), reason);
+			return true;
+		}
+	if (rp->conf->action == POLICY_ACTION_LOG) {
+		capture_describe_error(rp->capture, reason, sizeof(reason));
+		if (reason[0]) {
+			snprintf(buf, size, "log: %s", reason);
+			return true;
+		}
+	}
+	return false;
+}
+
+void relay_get_failures(struct relay *r, struct relay_failures *ret)
+{
+	struct relay_failures f = { 0 };
+	char reason[PATH_MAX + 96];
+
+	for (const struct rpolicy *rp = r ? r->head : NULL; rp; rp = rp->next) {
+		if (!rp->conf)
+			continue;
+		for (size_t o = 0; o < rp->n_outputs; o++) {
+			f.outputs++;
+			if (!streq(output_state(rp, o, reason, sizeof(reason)), "up"))
+				f.outputs_failed++;
+		}
+		if (rp->conf->action == POLICY_ACTION_LOG) {
+			f.captures++;
+			capture_describe_error(rp->capture, reason, sizeof(reason));
+			if (reason[0])
+				f.captures_failed++;
+		}
+	}
+	*ret = f;
 }

@@ -22,6 +22,7 @@
 #ifndef IPV4OPTD_RELAY_H
 #define IPV4OPTD_RELAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -60,7 +61,8 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
  * receive_packets_per_second and receive_bytes_per_second (over the last one to two seconds),
  * last_packet_timestamp_seconds (0: none), last_source ("ADDR:PORT" or null),
  * max_datagram_bytes; relay: egress ("up" when every output can send, else "down") and
- * outputs [{to, interface, egress, packets_sent, bytes_sent, dropped_packets}]. Returns 0 or
+ * outputs [{to, interface, egress, packets_sent, bytes_sent, dropped_packets}]; a policy with
+ * analyze other than none: stream {...} (analyze_json(), doc/stream-analysis.md). Returns 0 or
  * -ENOMEM. */
 int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj);
 
@@ -71,6 +73,25 @@ int relay_stats_json(struct relay *r, struct json_object *obj);
 /* The receive buffer the kernel granted the receive sockets of port (doubled, socket(7)), or
  * -ENOENT when nothing receives on it. */
 int relay_get_port_rcvbuf(struct relay *r, uint16_t port);
+
+/* show's view of policy `policy`'s data path, the same objects as in stats: relay, "outputs"
+ * [{to, interface, egress, dscp, ttl, state, reason, packets_sent, bytes_sent,
+ * dropped_packets}] (state "up", "down": the egress interface is missing, "failing": sends
+ * failed within the last 10 s, e.g. an unreachable destination; reason null when up); log,
+ * "log" {target, file, max_size, max_files | rate_limit, state ("recording" or "failed"),
+ * reason}. Nothing for a policy without a data path. 0 or -ENOMEM. */
+int relay_show_policy_json(struct relay *r, const char *policy, struct json_object *obj);
+
+/* True, with the first reason in buf ("output 10.9.9.9:6000: send failed: ..."), when an
+ * output of the policy is not up or its capture failed. */
+bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t size);
+
+/* status: outputs and captures, and how many of each are not working. */
+struct relay_failures {
+	size_t outputs, outputs_failed;
+	size_t captures, captures_failed;
+};
+void relay_get_failures(struct relay *r, struct relay_failures *ret);
 
 /* Writes out what captures buffer (pcap files). */
 void relay_flush(struct relay *r);

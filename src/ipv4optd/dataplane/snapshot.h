@@ -40,8 +40,11 @@ struct snapshot_output {
 	int ttl;                        /* -1: the kernel's default (1 for a group) */
 };
 
+struct analyze;
+
 struct snapshot_policy {
 	enum policy_action action;
+	struct analyze *analyze;              /* [worker]; NULL: analyze "none" (analyze.h) */
 	struct counters_policy *counters;     /* [worker] */
 	struct counters_output *out_counters; /* [worker * n_outputs + output] */
 	const struct in_addr *sources;        /* copies, owned by the snapshot */

@@ -43,6 +43,21 @@ bool mpegts_probe(const uint8_t *buf, size_t len)
 	return true;
 }
 
+/* One continuity error on pid: the total, and the PID's own count while the table has room
+ * (a search of at most MPEGTS_ERROR_PIDS, on errors only). */
+static void cc_error(struct mpegts *ts, unsigned int pid)
+{
+	ts->cc_errors++;
+	for (uint32_t i = 0; i < ts->n_error_pids; i++)
+		if (ts->error_pids[i].pid == pid) {
+			ts->error_pids[i].cc_errors++;
+			return;
+		}
+	if (ts->n_error_pids < MPEGTS_ERROR_PIDS)
+		ts->error_pids[ts->n_error_pids++] =
+			(struct mpegts_pid_errors){ .pid = (uint16_t)pid, .cc_errors = 1 };
+}
+
 /* 2.4.3.3 continuity_counter: it increments (mod 16) with each packet of a PID that carries a
  * payload (adaptation_field_control '01' or '11'); it does not for '00' and '10'. A packet may
  * be sent twice in a row with the same counter, not more often; a discontinuity_indicator
@@ -82,13 +97,13 @@ static void packet_continuity(struct mpegts *ts, const uint8_t *p)
 		e = fresh | cc;
 	} else if (cc == last) {
 		if (e & MPEGTS_PID_DUPLICATE) {
-			ts->cc_errors++; /* a third copy */
+			cc_error(ts, pid); /* a third copy */
 		} else {
 			ts->duplicates++;
 			e |= MPEGTS_PID_DUPLICATE;
 		}
 	} else {
-		ts->cc_errors++;
+		cc_error(ts, pid);
 		e = fresh | cc;
 	}
 	ts->pid[pid] = e;

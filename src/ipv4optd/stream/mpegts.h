@@ -16,6 +16,13 @@
 #define MPEGTS_SYNC_BYTE 0x47
 #define MPEGTS_PID_COUNT 8192
 #define MPEGTS_PID_NULL 0x1fff
+#define MPEGTS_ERROR_PIDS 8 /* PIDs whose continuity errors are counted one by one */
+
+/* The continuity errors of one PID. */
+struct mpegts_pid_errors {
+	uint16_t pid;
+	uint64_t cc_errors;
+};
 
 struct mpegts {
 	/* per PID: bits 0-3 the last continuity_counter, the MPEGTS_PID_* flags of mpegts.c, and
@@ -32,6 +39,10 @@ struct mpegts {
 	uint64_t discontinuities;  /* packets with discontinuity_indicator set */
 	uint64_t null_packets;     /* PID 0x1FFF, not analysed */
 	uint32_t pids_seen;        /* distinct PIDs other than the null PID */
+	/* cc_errors of the first MPEGTS_ERROR_PIDS PIDs that had one, in that order (the rest
+	 * are in cc_errors only) */
+	struct mpegts_pid_errors error_pids[MPEGTS_ERROR_PIDS];
+	uint32_t n_error_pids;
 };
 
 void mpegts_init(struct mpegts *ts);

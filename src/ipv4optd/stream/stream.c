@@ -218,10 +218,12 @@ void stream_snapshot(const struct stream *s, uint64_t now_ns, struct stream_coun
 		.ts_length_errors = s->ts.length_errors,
 		.ts_null_packets = s->ts.null_packets,
 		.ts_pids = s->ts.pids_seen,
+		.ts_n_error_pids = s->ts.n_error_pids,
 		.ts_bitrate = s->ts_bitrate,
 	};
 	uint64_t gap;
 
+	memcpy(c.ts_error_pids, s->ts.error_pids, sizeof(c.ts_error_pids));
 	if (s->have_source) {
 		c.rtp_ssrc = s->rtp.ssrc;
 		c.rtp_lost += rtp_source_lost(&s->rtp);

@@ -104,6 +104,8 @@ struct stream_counters {
 	uint64_t ts_length_errors;
 	uint64_t ts_null_packets;
 	uint32_t ts_pids;
+	struct mpegts_pid_errors ts_error_pids[MPEGTS_ERROR_PIDS]; /* the first PIDs in error */
+	uint32_t ts_n_error_pids;
 	uint64_t ts_bitrate;        /* bit/s over the last complete interval */
 	uint64_t max_gap_ns;        /* last complete and current interval, and the silence now */
 	bool on_air;
