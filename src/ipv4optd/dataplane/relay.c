@@ -126,6 +126,8 @@ struct relay {
 	size_t n_by_fd;
 	size_t n_socks;
 	struct rsock ***by_port;       /* [port][worker], NULL: not received on */
+	int *port_error;               /* [port]: why its receive sockets could not be opened */
+	bool ports_failed;             /* some port has an error: try again on link events */
 	struct rsock **gone;           /* removed, to unwatch and retire after the next publish */
 	size_t n_gone;
 
@@ -834,10 +836,12 @@ static void rsock_remove(struct relay *r, struct rsock *rs)
 static void ports_sync(struct relay *r, const struct config *c)
 {
 	uint8_t want[65536 / 8] = { 0 };
+	bool failed = false;
 
 	if (!r->by_port) {
 		r->by_port = calloc(65536, sizeof(*r->by_port));
-		if (!r->by_port) {
+		r->port_error = calloc(65536, sizeof(*r->port_error));
+		if (!r->by_port || !r->port_error) {
 			log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
 			return;
 		}
@@ -856,6 +860,7 @@ static void ports_sync(struct relay *r, const struct config *c)
 					rsock_remove(r, v[w]);
 			free(v);
 			r->by_port[port] = NULL;
+			r->port_error[port] = 0;
 			continue;
 		}
 		if (!wanted)
@@ -869,12 +874,18 @@ static void ports_sync(struct relay *r, const struct config *c)
 			r->by_port[port] = v;
 		}
 		for (size_t w = 0; w < r->n_workers && k >= 0; w++)
-			if (!v[w]) {
+			if (!v[w])
 				k = rsock_open(r, (uint16_t)port, (unsigned)w, &v[w]);
-				if (k < 0)
-					log_error_errno(k, "Failed to receive on port %u: %m", port);
-			}
+		if (k < 0 && r->port_error[port] != k)
+			log_error_errno(k, "Failed to receive on port %u: %m; the policies on it get "
+					"nothing until it can be bound (tried again at each reload "
+					"and interface change)", port);
+		else if (k == 0 && r->port_error[port] < 0)
+			log_info_errno(0, "Receiving on port %u now", port);
+		r->port_error[port] = k;
+		failed |= k < 0;
 	}
+	r->ports_failed = failed;
 }
 
 int relay_get_port_rcvbuf(struct relay *r, uint16_t port)
@@ -1415,6 +1426,9 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 {
 	int gone = ev == LINKS_EVENT_DEL ? k->ifindex : 0;
 
+	if (r->ports_failed)
+		ports_sync(r, r->config);
+
 	switch (ev) {
 	case LINKS_EVENT_NEW:
 	case LINKS_EVENT_DEL:
@@ -1794,6 +1808,7 @@ struct relay *relay_free(struct relay *r)
 	for (size_t p = 0; r->by_port && p < 65536; p++)
 		free(r->by_port[p]);
 	free(r->by_port);
+	free(r->port_error);
 	free(r->buckets);
 	free(r->id_buckets);
 	free(r->local);
@@ -1837,6 +1852,11 @@ bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t
 
 	if (!rp || !rp->conf)
 		return false;
+	if (policy_has_data_path(rp->conf) && r->port_error && r->port_error[rp->conf->port] < 0) {
+		snprintf(buf, size, "cannot receive on port %u: %s", rp->conf->port,
+			 strerror(-r->port_error[rp->conf->port]));
+		return true;
+	}
 	for (size_t o = 0; o < rp->n_outputs; o++)
 		if (!streq(output_state(rp, o, reason, sizeof(reason)), "up")) {
 			snprintf(buf, size, "output %s: %s",
