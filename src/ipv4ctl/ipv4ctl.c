@@ -387,13 +387,13 @@ static const char *jnum(struct json_object *o, const char *key, char *buf, size_
 	return buf;
 }
 
-/* What each policy does and whether it works: its state with the reason and its memberships
- * by state; the outputs of relay policies (to, interface, DSCP, TTL, state); the log of log
+/* What each policy does and whether it works: its state with the reason, its stream analysis
+ * and its memberships by state; the outputs of relay policies (to, interface, DSCP, TTL, state); the log of log
  * policies (target, file, rotation, state). Tables only where there are rows. */
 static int show_policy_states(struct json_object *policies)
 {
-	static const char *const sh[] = { "POLICY", "STATE", "JOINED", "WAITING", "FAILED",
-					  "REASON" };
+	static const char *const sh[] = { "POLICY", "STATE", "ANALYZE", "JOINED", "WAITING",
+					  "FAILED", "REASON" };
 	static const char *const oh[] = { "POLICY", "OUTPUT", "INTERFACE", "DSCP", "TTL", "STATE",
 					  "REASON" };
 	static const char *const lh[] = { "POLICY", "LOG", "FILE", "MAX_SIZE", "MAX_FILES",
@@ -411,7 +411,8 @@ static int show_policy_states(struct json_object *policies)
 		char j[24], w[24], f[24];
 
 		json_object_object_get_ex(p, "memberships", &m);
-		const char *row[] = { jstr(p, "name"), jstr(p, "state"), jnum(m, "joined", j, 24),
+		const char *row[] = { jstr(p, "name"), jstr(p, "state"), jstr(p, "analyze"),
+				      jnum(m, "joined", j, 24),
 				      jnum(m, "waiting", w, 24), jnum(m, "failed", f, 24),
 				      jstr(p, "reason") ?: "" };
 		if (output_table_add(st, row) < 0)

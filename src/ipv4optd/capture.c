@@ -424,6 +424,7 @@ static int pcap_rotate(struct capture *c)
 {
 	struct log_ctx ctx = { .policy = c->policy };
 	uint64_t now = now_mono(c);
+	struct stat st;
 	int r;
 
 	if (c->rotate_error < 0 && now < c->last_rotate_attempt + CAPTURE_REOPEN_USEC)
@@ -434,9 +435,14 @@ static int pcap_rotate(struct capture *c)
 
 		if (!from || !to)
 			return -ENOMEM;
-		if (rename(from, to) >= 0 || (errno == ENOENT && k > 1))
+		/* only our files move: a directory or a link under a generation's name (not
+		 * ours) stops the rotation, as a failed rename does */
+		if (k > 1 && lstat(from, &st) >= 0 && !S_ISREG(st.st_mode))
+			r = -EISDIR;
+		else if (rename(from, to) >= 0 || (errno == ENOENT && k > 1))
 			continue;
-		r = -errno;
+		else
+			r = -errno;
 		if (r != c->rotate_error)
 			log_full_errno(LOG_WARNING, r, &ctx, "Policy %s: failed to rename %s to "
 				       "%s: %m; going on in %s", c->policy, from, to,

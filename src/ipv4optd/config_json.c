@@ -4,6 +4,7 @@
 #include "config_json.h"
 #include "ctlproto.h"
 #include "macro.h"
+#include "stream/rtp.h"
 #include "view.h"
 
 int config_json_policy(const struct policy *p, struct json_object **ret)
@@ -18,6 +19,12 @@ int config_json_policy(const struct policy *p, struct json_object **ret)
 	    view_add_addrs(o, "exclude", p->exclude, p->n_exclude) < 0 ||
 	    view_add_string(o, "action", policy_action_to_string(p->action)) < 0 ||
 	    view_add_int(o, "port", p->port) < 0 || view_add_int(o, "line", p->line) < 0)
+		return -ENOMEM;
+	/* what the policy does with its datagrams besides its action: the stream analysis
+	 * (stats has its counters), with the RTP clock in force */
+	if (view_add_string(o, "analyze", stream_format_to_string(p->analyze)) < 0 ||
+	    view_add_int(o, "rtp_clock_rate", p->rtp_clock_rate ? (int64_t)p->rtp_clock_rate :
+			 RTP_CLOCK_RATE_DEFAULT) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;

@@ -100,7 +100,8 @@ check "table: tv failed, output down with its reason" \
 	bash -c "grep -qE '^tv +239.2.2.2:6000 +gone0 +46 +8 +down +no interface gone0' '$LAB_TMP/show'"
 check "table: the unreachable output failing" grep -qE '^tv +10.99.9.9:6001 +\(route\) +- +- +failing +send failed' "$LAB_TMP/show"
 check "table: cap's log failed" grep -qE "^cap +pcap +$LAB_TMP/later/cap.pcap +8192 +2 +- +failed +cannot open" "$LAB_TMP/show"
-check "table: late waiting" grep -qE '^late +waiting +0 +0 +0 +no interface matches late\*' "$LAB_TMP/show"
+check "table: late waiting" grep -qE '^late +waiting +none +0 +0 +0 +no interface matches late\*' "$LAB_TMP/show"
+check "show -j: the analysis of each policy" is show '[(p["analyze"], p["rtp_clock_rate"]) for p in d["policies"]]' "[('none', 90000), ('none', 90000), ('none', 90000), ('none', 90000)]"
 check "show tv: that policy alone" is "show tv" '[p["name"] for p in d["policies"]], sorted({m["policy"] for m in d["members"]})' "(['tv'], ['tv'])"
 ctl show nosuch >/dev/null 2>"$LAB_TMP/err"
 check "show nosuch: exit 1" [ $? -eq 1 ]

@@ -43,7 +43,8 @@ lab_wait 10 bash -c "ip -n $LAB_ID-d link show in0 | grep -q LOWER_UP && \
 
 # nftables in the bridge: per dropped flow a counter of all its datagrams, then the drop of
 # every 50th (numgen counts only what reaches it: that flow's datagrams). Number 49 of each
-# 50, not 0: the first datagram of a stream is the one a receiver cannot know it missed.
+# 50, not 0: the first datagram of a stream is the one a receiver cannot know it missed. A
+# fifth flow loses bursts: datagrams 380-399 of every 400.
 lab_exec mid nft -f - <<'NFT' || { echo "nft failed"; exit 99; }
 table bridge lab {
 	chain flows {
@@ -54,6 +55,8 @@ table bridge lab {
 		ip daddr 239.31.0.2 udp dport 5002 numgen inc mod 50 49 counter drop comment "ts-drop"
 		ip daddr 239.31.0.3 udp dport 5003 counter comment "rtpc-all"
 		ip daddr 239.31.0.4 udp dport 5004 counter comment "tsc-all"
+		ip daddr 239.31.0.5 udp dport 5005 counter comment "burst-all"
+		ip daddr 239.31.0.5 udp dport 5005 numgen inc mod 400 >= 380 counter drop comment "burst-drop"
 	}
 }
 NFT
@@ -73,11 +76,13 @@ policies = (
     action = "relay"; relay = { to = "239.41.0.3:6003"; interface = "out0"; };
     analyze = "auto"; },
   { name = "ts-clean"; group = "239.31.0.4"; interfaces = [ "in0" ]; port = 5004;
-    action = "monitor"; analyze = "ts"; stall_timeout = 2; }
+    action = "monitor"; analyze = "ts"; stall_timeout = 2; },
+  { name = "burst"; group = "239.31.0.5"; interfaces = [ "in0" ]; port = 5005;
+    action = "monitor"; analyze = "rtp"; }
 );
 CONF
 lab_daemon_start d "$LAB_TMP/conf"
-lab_wait 10 igmp_has d in0 239.31.0.4 || { echo "not joined"; cat "$DAEMON_LOG"; exit 99; }
+lab_wait 10 igmp_has d in0 239.31.0.5 || { echo "not joined"; cat "$DAEMON_LOG"; exit 99; }
 
 # stream POLICY KEY: a value of the policy's "stream" object (ipv4ctl -j stats); a PID's CC
 # errors as by_pid.PID.
@@ -108,6 +113,8 @@ send_ffmpeg -f rtp_mpegts "rtp://239.31.0.1:5001?ttl=8&pkt_size=1328"
 send_ffmpeg -f mpegts "udp://239.31.0.2:5002?ttl=8&pkt_size=1316"
 send_ffmpeg -f rtp_mpegts "rtp://239.31.0.3:5003?ttl=8&pkt_size=1328"
 send_ffmpeg -f mpegts "udp://239.31.0.4:5004?ttl=8&pkt_size=1316"
+send_ffmpeg -f rtp_mpegts "rtp://239.31.0.5:5005?ttl=8&pkt_size=1328"
+started=$SECONDS
 
 check "on the air while ffmpeg sends (RTP)" lab_wait 10 stream_is rtp-drop on_air true
 check "on the air while ffmpeg sends (TS)" lab_wait 10 stream_is ts-clean on_air true
@@ -119,6 +126,7 @@ check "ipv4ctl stats: the STREAM column" grep -qE "^rtp-drop .* on-air lost=[0-9
 for p in "${SENDERS[@]}"; do
 	lab_reap "$p" 40 >/dev/null || { echo "ffmpeg failed: $(cat "$LAB_TMP"/ffmpeg.*.log)"; exit 99; }
 done
+elapsed=$((SECONDS - started + 1))
 
 # Every datagram nftables passed is analysed (the positive side of the zero checks below).
 rtp_all=$(nft_count rtp-all); rtp_drop=$(nft_count rtp-drop)
@@ -168,6 +176,21 @@ check "ts-clean: no CC error, no sync error" \
 tsp=$(stream ts-clean ts_packets)
 check "ts-clean: TS packets counted ($tsp in $tsc_all datagrams), no length error" \
 	[ "$tsp" -ge "$tsc_all" -a "$tsp" -le $((7 * tsc_all)) -a "$(stream ts-clean ts_length_errors)" = 0 ]
+
+# Bursts of 20 lost: the journal says so, rate-limited (one record per 10 s at most, however
+# many bursts), with POLICY= in the journal (here: the foreground log names the policy).
+burst_all=$(nft_count burst-all); burst_drop=$(nft_count burst-drop)
+burst_expect=$burst_drop
+[ $((burst_all % 400)) -ge 380 ] && burst_expect=$((burst_drop - burst_all % 400 + 379))
+check "burst: rtp_lost = the rule's drops ($burst_expect of $burst_all)" \
+	lab_wait 10 stream_is burst rtp_lost "$burst_expect"
+check "journal: a burst of loss reported" \
+	lab_wait 5 grep -q "Policy burst: stream loss: [0-9]* RTP packets lost" "$DAEMON_LOG"
+records=$(grep -c "Policy burst: stream loss:" "$DAEMON_LOG")
+check "journal: loss records rate-limited ($records for $((burst_drop / 20)) bursts in ${elapsed} s)" \
+	[ "$records" -ge 1 -a "$records" -le $((1 + elapsed / 10)) ]
+check "journal: no loss record for the clean streams" \
+	bash -c "! grep -qE 'Policy (rtp|ts)-clean: stream loss' '$DAEMON_LOG'"
 
 # The senders stopped: off the air within the stall timeout (1 s; ts-clean 2 s), in the log.
 check "rtp-drop: off the air" lab_wait 5 stream_is rtp-drop on_air false

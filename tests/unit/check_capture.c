@@ -162,6 +162,42 @@ START_TEST(test_pcap_rotation)
 }
 END_TEST
 
+/* max_files generations: FILE.1 the newest, FILE.N the oldest, nothing beyond; a directory
+ * under a generation's name is not moved (test_pcap_rotation_rename_fails). */
+START_TEST(test_pcap_generations)
+{
+	_cleanup_(capture_freep) struct capture *c = NULL;
+	sd_event *e = NULL;
+	char path[256], gen[300];
+	uint8_t payload[100] = { 0 };
+	struct log_conf conf = { .target = LOG_TARGET_PCAP, .pcap_path = path,
+				 .pcap_max_size = 1000, .pcap_max_files = 2 };
+	struct capture_packet p = packet(payload, sizeof(payload));
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/g.pcap", dir);
+	ck_assert_int_eq(sd_event_new(&e), 0);
+	ck_assert_int_eq(capture_new(e, "gen", &conf, &c), 0);
+	/* 6 records a file: 25 records are 4 rotations, 1 record in the file */
+	for (int i = 0; i < 25; i++)
+		ck_assert_int_eq(capture_record(c, &p), 1);
+	ck_assert_int_eq(capture_flush(c), 0);
+	ck_assert_uint_eq(capture_rotations(c), 4);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq((int)st.st_size, 24 + 144);
+	for (int k = 1; k <= 2; k++) {
+		snprintf(gen, sizeof(gen), "%s.%d", path, k);
+		ck_assert_int_eq(stat(gen, &st), 0);
+		ck_assert_int_eq((int)st.st_size, 24 + 6 * 144);
+	}
+	snprintf(gen, sizeof(gen), "%s.3", path);
+	ck_assert_int_eq(stat(gen, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	c = capture_free(c);
+	sd_event_unref(e);
+}
+END_TEST
+
 static void write_bytes(const char *path, const void *b, size_t n)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "we");
@@ -591,6 +627,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pcap_records);
 	tcase_add_test(tc, test_pcap_rotation);
+	tcase_add_test(tc, test_pcap_generations);
 	tcase_add_test(tc, test_pcap_append);
 	tcase_add_test(tc, test_pcap_partial_tail);
 	tcase_add_test(tc, test_pcap_refused);

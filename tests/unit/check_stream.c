@@ -405,6 +405,53 @@ START_TEST(test_ts_cc_in_order_and_wrap)
 }
 END_TEST
 
+/* Continuity errors per PID: the first MPEGTS_ERROR_PIDS PIDs in error, in that order, each with
+ * its count; later PIDs only in the total. */
+START_TEST(test_ts_error_pids)
+{
+	mpegts_init(&ts);
+	feed_ts(&ts, 0x100, AFC_PAYLOAD, 0, false);
+	feed_ts(&ts, 0x100, AFC_PAYLOAD, 5, false); /* error on 0x100 */
+	feed_ts(&ts, 0x101, AFC_PAYLOAD, 0, false);
+	feed_ts(&ts, 0x101, AFC_PAYLOAD, 1, false); /* in order: none */
+	feed_ts(&ts, 0x100, AFC_PAYLOAD, 9, false); /* error on 0x100 again */
+	feed_ts(&ts, 0x101, AFC_PAYLOAD, 3, false); /* error on 0x101 */
+	ck_assert_uint_eq(ts.cc_errors, 3);
+	ck_assert_uint_eq(ts.n_error_pids, 2);
+	ck_assert_uint_eq(ts.error_pids[0].pid, 0x100);
+	ck_assert_uint_eq(ts.error_pids[0].cc_errors, 2);
+	ck_assert_uint_eq(ts.error_pids[1].pid, 0x101);
+	ck_assert_uint_eq(ts.error_pids[1].cc_errors, 1);
+	/* a third copy is an error of its PID too */
+	feed_ts(&ts, 0x101, AFC_PAYLOAD, 3, false);
+	feed_ts(&ts, 0x101, AFC_PAYLOAD, 3, false);
+	ck_assert_uint_eq(ts.error_pids[1].cc_errors, 2);
+	/* ten more PIDs in error: the table holds the first 8 */
+	for (unsigned int pid = 0x200; pid < 0x20a; pid++) {
+		feed_ts(&ts, pid, AFC_PAYLOAD, 0, false);
+		feed_ts(&ts, pid, AFC_PAYLOAD, 2, false);
+	}
+	ck_assert_uint_eq(ts.cc_errors, 14);
+	ck_assert_uint_eq(ts.n_error_pids, MPEGTS_ERROR_PIDS);
+	ck_assert_uint_eq(ts.error_pids[MPEGTS_ERROR_PIDS - 1].pid, 0x205);
+	/* the stream's counters carry the table */
+	init_stream(&st, STREAM_FORMAT_TS);
+	{
+		uint8_t p[2 * MPEGTS_PACKET_LEN];
+		struct stream_counters c;
+
+		ts_packet(p, 0x42, AFC_PAYLOAD, 0, false);
+		ts_packet(p + MPEGTS_PACKET_LEN, 0x42, AFC_PAYLOAD, 7, false);
+		stream_feed(&st, p, sizeof(p), 1000);
+		c = snap(&st, 1000);
+		ck_assert_uint_eq(c.ts_cc_errors, 1);
+		ck_assert_uint_eq(c.ts_n_error_pids, 1);
+		ck_assert_uint_eq(c.ts_error_pids[0].pid, 0x42);
+		ck_assert_uint_eq(c.ts_error_pids[0].cc_errors, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_ts_cc_adaptation_field_only)
 {
 	mpegts_init(&ts);
@@ -765,6 +812,7 @@ static Suite *stream_suite(void)
 
 	tcase_add_test(ts_case, test_ts_cc_in_order_and_wrap);
 	tcase_add_test(ts_case, test_ts_cc_adaptation_field_only);
+	tcase_add_test(ts_case, test_ts_error_pids);
 	tcase_add_test(ts_case, test_ts_discontinuity_indicator);
 	tcase_add_test(ts_case, test_ts_duplicate_packet);
 	tcase_add_test(ts_case, test_ts_null_pid_ignored);
