@@ -377,6 +377,46 @@ static int show_leave(struct json_object *d)
 	return 0;
 }
 
+/* A policy with "inputs" (show): GROUP, INTERFACES and SOURCES cells of its inputs, the
+ * action with the redundancy ("relay, failover, active 2"). False for a policy without. */
+static bool format_inputs(struct json_object *p, char *groups, size_t gsize, char *ifnames,
+			  size_t isize, char *src, size_t ssize, char *action, size_t asize)
+{
+	struct json_object *inputs, *a;
+	size_t go = 0, io = 0, so = 0;
+
+	if (!json_object_object_get_ex(p, "inputs", &inputs) ||
+	    !json_object_is_type(inputs, json_type_array))
+		return false;
+	groups[0] = ifnames[0] = src[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(inputs); i++) {
+		struct json_object *in = json_object_array_get_idx(inputs, i), *ifs, *s;
+		bool include = json_object_object_get_ex(in, "sources", &s) &&
+			       json_object_array_length(s) > 0;
+		char one[512];
+
+		if (go < gsize)
+			go += (size_t)snprintf(groups + go, gsize - go, "%s%s", i ? "," : "",
+					       jstr(in, "group") ?: "?");
+		format_sources(in, include ? "sources" : "exclude", include, one, sizeof(one));
+		if (so < ssize)
+			so += (size_t)snprintf(src + so, ssize - so, "%s%s", i ? "|" : "", one);
+		if (json_object_object_get_ex(in, "interfaces", &ifs))
+			for (size_t k = 0; k < json_object_array_length(ifs) && io < isize; k++)
+				io += (size_t)snprintf(ifnames + io, isize - io, "%s%s",
+						       k ? "," : (i ? "|" : ""),
+						       json_object_get_string(
+							       json_object_array_get_idx(ifs, k)));
+	}
+	if (json_object_object_get_ex(p, "active_input", &a) && a)
+		snprintf(action, asize, "%s, %s, active %lld", jstr(p, "action") ?: "?",
+			 jstr(p, "redundancy") ?: "?", (long long)json_object_get_int64(a));
+	else
+		snprintf(action, asize, "%s, %s", jstr(p, "action") ?: "?",
+			 jstr(p, "redundancy") ?: "?");
+	return true;
+}
+
 static const char *jnum(struct json_object *o, const char *key, char *buf, size_t size)
 {
 	struct json_object *v;
@@ -496,7 +536,17 @@ static int show_show(struct json_object *d)
 							json_object_get_string(
 								json_object_array_get_idx(ifs, k)));
 		snprintf(port, sizeof(port), "%lld", (long long)jint(p, "port"));
-		const char *row[] = { jstr(p, "name"), jstr(p, "group"), src, jstr(p, "action"),
+		char groups[1024], action[96];
+		const char *group = jstr(p, "group"), *act = jstr(p, "action");
+
+		/* redundant inputs: their groups, interfaces by input ("a|b"), and which input is
+		 * forwarded (failover) in the action column */
+		if (format_inputs(p, groups, sizeof(groups), ifnames, sizeof(ifnames), src,
+				  sizeof(src), action, sizeof(action))) {
+			group = groups;
+			act = action;
+		}
+		const char *row[] = { jstr(p, "name"), group, src, act,
 				      jint(p, "port") ? port : NULL, ifnames };
 		if (output_table_add(pt, row) < 0)
 			return EXIT_REFUSED;
@@ -630,6 +680,7 @@ static int show_stats(struct json_object *d)
 			return EXIT_REFUSED;
 	}
 	output_table_print(t, stdout);
+	output_stats_inputs(d, stdout);
 	output_stats_data_path(d, stdout);
 	return 0;
 }

@@ -109,7 +109,7 @@ static bool ends_with(const char *s, const char *suffix)
 static bool is_gauge(const char *key)
 {
 	return ends_with(key, "_per_second") || ends_with(key, "_seconds") ||
-	       streq(key, "data_sockets") || streq(key, "workers") ||
+	       streq(key, "data_sockets") || streq(key, "workers") || streq(key, "active_input") ||
 	       streq(key, "max_datagram_bytes");
 }
 
@@ -175,6 +175,22 @@ static const char *metric_help(const char *key)
 		{ "receive_errors", "Failed reads of data sockets" },
 		{ "data_sockets", "Sockets of the data path (one per port received on)" },
 		{ "workers", "Threads of the data plane (config workers, as the daemon started)" },
+		{ "switches", "Times a failover policy switched its active input" },
+		{ "recovered", "Sequence numbers of a merge policy missing on an input and supplied "
+			       "by another" },
+		{ "lost_all", "Sequence numbers of a merge policy that no input delivered within "
+			      "merge_window_ms (skipped)" },
+		{ "merge_duplicates", "Copies of a sequence number already held or forwarded, "
+				      "dropped by a merge policy" },
+		{ "merge_late", "Copies that came after their number was forwarded or given up "
+				"and its window had passed, dropped" },
+		{ "merge_not_rtp", "Datagrams of a merge policy without a valid RTP header, "
+				   "dropped" },
+		{ "merge_too_big", "Datagrams of a merge policy larger than a window slot that "
+				   "had to wait, dropped" },
+		{ "merge_resyncs", "Sequence number jumps beyond the window: the merge started "
+				   "again there" },
+		{ "active_input", "The input a failover policy forwards (1: the primary)" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(help); i++)
@@ -436,6 +452,109 @@ static void print_stream(struct json_object *policies, FILE *f)
 	}
 }
 
+/* The per-input series of policies with redundant inputs ("inputs": [...]), labelled
+ * input="N" (1: the primary) and group. */
+static void print_inputs(struct json_object *policies, FILE *f)
+{
+	static const struct {
+		const char *key, *name, *help;
+		bool gauge;
+	} series[] = {
+		{ "packets_received", "ipv4opt_input_packets_received_total",
+		  "Datagrams received on the input", false },
+		{ "bytes_received", "ipv4opt_input_bytes_received_total",
+		  "UDP payload bytes received on the input", false },
+		{ "lost_packets", "ipv4opt_input_lost_packets_total",
+		  "Sequence numbers of a merge policy the input did not deliver in time", false },
+		{ "inactive_packets", "ipv4opt_input_inactive_packets_total",
+		  "Datagrams of a failover policy's input not forwarded: another input was active",
+		  false },
+		{ "forwarded_first", "ipv4opt_input_forwarded_first_total",
+		  "Sequence numbers of a merge policy forwarded from the input (it came first)",
+		  false },
+		{ "active", "ipv4opt_input_active",
+		  "1 when the input is forwarded (failover: the active one; merge: it delivers)",
+		  true },
+	};
+	bool any = false;
+
+	json_object_object_foreach(policies, n0, p0) {
+		(void)n0;
+		any |= json_object_is_type(p0, json_type_object) &&
+		       json_object_object_get_ex(p0, "inputs", NULL);
+	}
+	if (!any)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(series); i++) {
+		fprintf(f, "# HELP %s %s, per policy and input\n# TYPE %s %s\n", series[i].name,
+			series[i].help, series[i].name, series[i].gauge ? "gauge" : "counter");
+		json_object_object_foreach(policies, pname, pol) {
+			struct json_object *inputs;
+
+			if (!json_object_is_type(pol, json_type_object) ||
+			    !json_object_object_get_ex(pol, "inputs", &inputs) ||
+			    !json_object_is_type(inputs, json_type_array))
+				continue;
+			for (size_t k = 0; k < json_object_array_length(inputs); k++) {
+				struct json_object *in = json_object_array_get_idx(inputs, k), *v, *g;
+
+				if (!json_object_object_get_ex(in, series[i].key, &v))
+					continue;
+				fprintf(f, "%s{policy=\"", series[i].name);
+				print_label_value(f, pname);
+				fprintf(f, "\",input=\"%zu\"", k + 1);
+				if (json_object_object_get_ex(in, "group", &g) &&
+				    json_object_is_type(g, json_type_string)) {
+					fputs(",group=\"", f);
+					print_label_value(f, json_object_get_string(g));
+					fputc('"', f);
+				}
+				if (json_object_is_type(v, json_type_boolean))
+					fprintf(f, "} %d\n", json_object_get_boolean(v) ? 1 : 0);
+				else
+					fprintf(f, "} %llu\n",
+						(unsigned long long)json_object_get_uint64(v));
+			}
+		}
+	}
+}
+
+void output_stats_inputs(struct json_object *data, FILE *f)
+{
+	struct json_object *policies;
+
+	if (!json_object_object_get_ex(data, "policies", &policies) ||
+	    !json_object_is_type(policies, json_type_object))
+		return;
+	json_object_object_foreach(policies, pname, pol) {
+		struct json_object *inputs, *v;
+
+		if (!json_object_is_type(pol, json_type_object) ||
+		    !json_object_object_get_ex(pol, "inputs", &inputs) ||
+		    !json_object_is_type(inputs, json_type_array))
+			continue;
+#define U(o, k) (json_object_object_get_ex((o), (k), &v) ? \
+		 (unsigned long long)json_object_get_uint64(v) : 0ULL)
+		fprintf(f, "\n%s: %s, switches %llu, recovered %llu, lost_all %llu\n", pname,
+			json_object_object_get_ex(pol, "redundancy", &v) ?
+				json_object_get_string(v) : "?",
+			U(pol, "switches"), U(pol, "recovered"), U(pol, "lost_all"));
+		for (size_t k = 0; k < json_object_array_length(inputs); k++) {
+			struct json_object *in = json_object_array_get_idx(inputs, k);
+			bool active = json_object_object_get_ex(in, "active", &v) &&
+				      json_object_get_boolean(v);
+
+			fprintf(f, "  input %zu %s:%llu%s  in %llu  lost %llu  inactive %llu\n",
+				k + 1,
+				json_object_object_get_ex(in, "group", &v) ?
+					json_object_get_string(v) : "?",
+				U(in, "port"), active ? " active" : "", U(in, "packets_received"),
+				U(in, "lost_packets"), U(in, "inactive_packets"));
+		}
+#undef U
+	}
+}
+
 /* A label's value as a sample's label: ,NAME="VALUE" (nothing for a null value). */
 static void print_label(FILE *f, const char *name, const char *value)
 {
@@ -592,6 +711,7 @@ int output_prometheus(struct json_object *data, FILE *f)
 		}
 	}
 	print_stream(policies, f);
+	print_inputs(policies, f);
 	return 0;
 }
 

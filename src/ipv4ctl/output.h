@@ -31,6 +31,11 @@ void output_table_print(const struct output_table *t, FILE *f);
  * strings (last_source) are not labels. Returns 0 or -EBADMSG when data has another shape. */
 int output_prometheus(struct json_object *data, FILE *f);
 
+/* For people: under the table of `ipv4ctl stats`, for each policy with redundant inputs, a
+ * line (redundancy, switches, recovered, lost_all) and a row per input (group, port, active,
+ * received, lost, inactive). Prints nothing when no policy has inputs. */
+void output_stats_inputs(struct json_object *data, FILE *f);
+
 /* For people: one line of the data path's own counters (sockets, datagrams no policy
  * claimed, our own output heard again, receive-queue overflows, failed reads), under the
  * table of `ipv4ctl stats`. Prints nothing when data has no "data_path". */

@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "members.h"
 #include "members_json.h"
+#include "relay.h"
 #include "state.h"
 #include "stats_json.h"
 #include "view.h"
@@ -288,6 +289,19 @@ static int cmd_show(struct daemon *d, struct json_object *args, struct control_r
 	r = config_json_append_policies(daemon_get_config(d), policies);
 	if (r < 0)
 		return r;
+	/* a policy with inputs: which one is forwarded now (failover), from the data plane */
+	for (size_t i = 0; i < json_object_array_length(policies); i++) {
+		struct json_object *p = json_object_array_get_idx(policies, i), *n;
+		int a;
+
+		if (!json_object_object_get_ex(p, "inputs", NULL) ||
+		    !json_object_object_get_ex(p, "name", &n))
+			continue;
+		a = relay_policy_active_input(daemon_get_relay(d), json_object_get_string(n));
+		if (json_object_object_add(p, "active_input",
+					   a >= 0 ? json_object_new_int64(a + 1) : NULL) < 0)
+			return -ENOMEM;
+	}
 	r = members_json_append_all(daemon_get_members(d), members);
 	if (r < 0)
 		return r;

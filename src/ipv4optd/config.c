@@ -46,6 +46,12 @@ static const char *const policy_action_table[_POLICY_ACTION_MAX] = {
 	[POLICY_ACTION_MONITOR] = "monitor",
 };
 
+static const char *const policy_redundancy_table[_POLICY_REDUNDANCY_MAX] = {
+	[POLICY_REDUNDANCY_NONE] = "none",
+	[POLICY_REDUNDANCY_FAILOVER] = "failover",
+	[POLICY_REDUNDANCY_MERGE] = "merge",
+};
+
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
 	[LOG_TARGET_JOURNAL] = "journal",
 	[LOG_TARGET_PCAP] = "pcap",
@@ -71,6 +77,19 @@ const char *policy_action_to_string(enum policy_action a)
 enum policy_action policy_action_from_string(const char *s)
 {
 	return (enum policy_action)table_lookup(policy_action_table, _POLICY_ACTION_MAX, s);
+}
+
+const char *policy_redundancy_to_string(enum policy_redundancy r)
+{
+	if (r < 0 || r >= _POLICY_REDUNDANCY_MAX)
+		return NULL;
+	return policy_redundancy_table[r];
+}
+
+enum policy_redundancy policy_redundancy_from_string(const char *s)
+{
+	return (enum policy_redundancy)table_lookup(policy_redundancy_table,
+						    _POLICY_REDUNDANCY_MAX, s);
 }
 
 const char *log_target_to_string(enum log_target t)
@@ -872,6 +891,215 @@ static void parse_analyze(struct parser *p, const config_setting_t *g, struct sc
 	}
 }
 
+/* group (required), sources or exclude, interfaces (required) of a policy or of one of its
+ * inputs: the setting g holds them. */
+static void parse_source_spec(struct parser *p, const config_setting_t *g, struct scope *sc,
+			      struct in_addr *group, struct in_addr **sources, size_t *n_sources,
+			      struct in_addr **exclude, size_t *n_exclude, char ***interfaces,
+			      size_t *n_interfaces)
+{
+	const config_setting_t *s, *src, *exc;
+	struct policy tmp = { 0 };
+	const char *str;
+
+	s = config_setting_get_member(g, "group");
+	if (!s)
+		perr(p, g, "missing key 'group' %s", scope_str(sc));
+	else if (get_string(p, s, "group", sc, &str)) {
+		if (addr_parse_in(str, group) < 0)
+			perr(p, s, "key 'group' %s: \"%s\" is not an IPv4 address", scope_str(sc),
+			     str);
+		else if (!addr_is_multicast(*group))
+			perr(p, s, "key 'group' %s: \"%s\" is not a multicast address "
+			     "(224.0.0.0/4)", scope_str(sc), str);
+	}
+
+	src = config_setting_get_member(g, "sources");
+	exc = config_setting_get_member(g, "exclude");
+	if (src)
+		parse_sources(p, src, "sources", sc, sources, n_sources);
+	if (exc)
+		parse_sources(p, exc, "exclude", sc, exclude, n_exclude);
+	if (src && exc)
+		/* one socket filter per group and interface is INCLUDE or EXCLUDE (RFC 3376) */
+		perr(p, exc, "keys 'sources' and 'exclude' %s cannot both be set", scope_str(sc));
+
+	s = config_setting_get_member(g, "interfaces");
+	if (!s)
+		perr(p, g, "missing key 'interfaces' %s", scope_str(sc));
+	else {
+		parse_interfaces(p, s, sc, &tmp);
+		check_interfaces_unique(p, s, sc);
+	}
+	*interfaces = tmp.interfaces;
+	*n_interfaces = tmp.n_interfaces;
+}
+
+static void input_done(struct policy_input *in)
+{
+	free(in->sources);
+	free(in->exclude);
+	for (size_t i = 0; i < in->n_interfaces; i++)
+		free(in->interfaces[i]);
+	free(in->interfaces);
+}
+
+/* inputs: a list ( { group, sources|exclude, interfaces, port }, ... ), 2..CONFIG_MAX_INPUTS. */
+static void parse_inputs(struct parser *p, const config_setting_t *s, struct scope *psc,
+			 struct policy *pol)
+{
+	static const char *const keys[] = { "group", "sources", "exclude", "interfaces", "port",
+					     NULL };
+	int t = config_setting_type(s), n;
+
+	if (t != CONFIG_TYPE_LIST) {
+		perr(p, s, "key 'inputs' %s must be a list ( { ... }, { ... } ), not %s",
+		     scope_str(psc), type_name(t));
+		return;
+	}
+	n = config_setting_length(s);
+	if (n < 2 || n > CONFIG_MAX_INPUTS) {
+		perr(p, s, "key 'inputs' %s has %d entries: 2 to %d inputs (one input: use 'group')",
+		     scope_str(psc), n, CONFIG_MAX_INPUTS);
+		return;
+	}
+	pol->inputs = calloc((size_t)n, sizeof(*pol->inputs));
+	if (!pol->inputs) {
+		p->oom = true;
+		return;
+	}
+	pol->n_inputs = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i), *k;
+		struct policy_input *in = &pol->inputs[i];
+		char what[32];
+		struct scope sc = { .what = what, .policy = psc->policy };
+		long long v;
+
+		snprintf(what, sizeof(what), "input %d", i + 1);
+		in->line = setting_line(e);
+		in->port = pol->port;
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			perr(p, e, "key 'inputs' %s: entry %d must be a group { ... }, not %s",
+			     scope_str(psc), i + 1, type_name(config_setting_type(e)));
+			continue;
+		}
+		check_keys(p, e, keys, &sc);
+		parse_source_spec(p, e, &sc, &in->group, &in->sources, &in->n_sources,
+				  &in->exclude, &in->n_exclude, &in->interfaces, &in->n_interfaces);
+		k = config_setting_get_member(e, "port");
+		if (k && get_integer_range(p, k, "port", &sc, 1, 65535, &v))
+			in->port = (uint16_t)v;
+	}
+}
+
+/* An integer of milliseconds in [min, max] to microseconds. */
+static void get_ms(struct parser *p, const config_setting_t *s, const char *key, struct scope *sc,
+		   long long min, long long max, uint64_t *ret_usec)
+{
+	long long v;
+
+	if (get_integer_range(p, s, key, sc, min, max, &v))
+		*ret_usec = (uint64_t)v * 1000;
+}
+
+/* redundancy and its keys (after parse_analyze); has_inputs: the policy has 'inputs'. */
+static void parse_redundancy(struct parser *p, const config_setting_t *g, struct scope *sc,
+			     struct policy *pol, bool has_inputs, bool have_action)
+{
+	const config_setting_t *s = config_setting_get_member(g, "redundancy");
+	const config_setting_t *ft = config_setting_get_member(g, "failover_timeout_ms");
+	const config_setting_t *fl = config_setting_get_member(g, "failover_loss");
+	const config_setting_t *ra = config_setting_get_member(g, "revert_after");
+	const config_setting_t *mw = config_setting_get_member(g, "merge_window_ms");
+	const config_setting_t *an = config_setting_get_member(g, "analyze");
+	const char *str;
+
+	pol->failover_timeout_usec = CONFIG_DEFAULT_FAILOVER_TIMEOUT_MS * 1000ULL;
+	pol->revert_after_usec = CONFIG_DEFAULT_REVERT_AFTER_SEC * 1000000ULL;
+	pol->merge_window_usec = CONFIG_DEFAULT_MERGE_WINDOW_MS * 1000ULL;
+	if (s && get_string(p, s, "redundancy", sc, &str)) {
+		enum policy_redundancy r = policy_redundancy_from_string(str);
+
+		if (r < 0 || r == POLICY_REDUNDANCY_NONE)
+			perr(p, s, "key 'redundancy' %s: unknown mode \"%s\" (failover or merge)",
+			     scope_str(sc), str);
+		else
+			pol->redundancy = r;
+	}
+	if (has_inputs && !s)
+		perr(p, g, "missing key 'redundancy' %s (required with 'inputs': \"failover\" or "
+		     "\"merge\")", scope_str(sc));
+	else if (s && !has_inputs)
+		perr(p, s, "key 'redundancy' %s needs 'inputs' (a list of 2 or more groups)",
+		     scope_str(sc));
+	if (!has_inputs)
+		pol->redundancy = POLICY_REDUNDANCY_NONE;
+	if (have_action && has_inputs && pol->action == POLICY_ACTION_JOIN)
+		/* a join policy receives nothing: there is nothing to choose from */
+		perr(p, g, "key 'inputs' %s needs action \"relay\", \"log\" or \"monitor\"",
+		     scope_str(sc));
+
+	if (pol->redundancy != POLICY_REDUNDANCY_FAILOVER) {
+		const config_setting_t *only[] = { ft, fl, ra };
+		const char *const names[] = { "failover_timeout_ms", "failover_loss",
+					      "revert_after" };
+
+		for (size_t i = 0; i < ELEMENTSOF(only); i++)
+			if (only[i])
+				perr(p, only[i], "key '%s' %s needs redundancy \"failover\"",
+				     names[i], scope_str(sc));
+	}
+	if (pol->redundancy != POLICY_REDUNDANCY_MERGE && mw)
+		perr(p, mw, "key 'merge_window_ms' %s needs redundancy \"merge\"", scope_str(sc));
+
+	switch (pol->redundancy) {
+	case POLICY_REDUNDANCY_FAILOVER:
+		if (ft)
+			get_ms(p, ft, "failover_timeout_ms", sc, 10, 60000,
+			       &pol->failover_timeout_usec);
+		if (fl) {
+			int t = config_setting_type(fl);
+			double v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(fl) :
+				   (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ?
+				   (double)config_setting_get_int64(fl) : -1.0;
+
+			if (!(v > 0.0 && v < 1.0))
+				perr(p, fl, "key 'failover_loss' %s must be a fraction above 0 and "
+				     "below 1 (0.01: one datagram in a hundred)", scope_str(sc));
+			else if (pol->analyze != STREAM_FORMAT_RTP)
+				perr(p, fl, "key 'failover_loss' %s needs analyze = \"rtp\" (the loss "
+				     "is read from RTP sequence numbers)", scope_str(sc));
+			else
+				pol->failover_loss = v;
+		}
+		if (ra) {
+			long long v;
+
+			if (get_integer_range(p, ra, "revert_after", sc, 0, 86400, &v))
+				pol->revert_after_usec = (uint64_t)v * 1000000ULL;
+		}
+		break;
+	case POLICY_REDUNDANCY_MERGE:
+		if (mw)
+			get_ms(p, mw, "merge_window_ms", sc, 1, CONFIG_MAX_MERGE_WINDOW_MS,
+			       &pol->merge_window_usec);
+		/* Merging orders the inputs by RTP sequence number: the stream is analysed as
+		 * RTP. Without 'analyze', merge implies it; another analysis is refused. */
+		if (!an)
+			pol->analyze = STREAM_FORMAT_RTP;
+		else if (pol->analyze != STREAM_FORMAT_RTP &&
+			 config_setting_type(an) == CONFIG_TYPE_STRING)
+			perr(p, an, "key 'analyze' %s must be \"rtp\" for redundancy \"merge\" (the "
+			     "inputs are merged by RTP sequence number)", scope_str(sc));
+		break;
+	case POLICY_REDUNDANCY_NONE:
+	case _POLICY_REDUNDANCY_MAX:
+	case _POLICY_REDUNDANCY_INVALID:
+		break;
+	}
+}
+
 static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 			 struct policy *pol)
 {
@@ -879,8 +1107,10 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 					     "exclude", "interfaces",   "port",
 					     "action",	"relay",	"log",
 					     "stall_timeout", "rejoin_interval",
-					     "analyze", "rtp_clock_rate", NULL };
-	const config_setting_t *s, *sources, *exclude, *relay, *log, *stall;
+					     "analyze", "rtp_clock_rate", "inputs",
+					     "redundancy", "failover_timeout_ms", "failover_loss",
+					     "revert_after", "merge_window_ms", NULL };
+	const config_setting_t *s, *relay, *log, *stall, *inputs;
 	char label[POLICY_NAME_MAX + 8];
 	struct scope sc = { .what = "policy", .policy = label };
 	const char *str;
@@ -916,40 +1146,27 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 
 	check_keys(p, g, keys, &sc);
 
-	s = config_setting_get_member(g, "group");
-	if (!s)
-		perr(p, g, "missing key 'group' %s", scope_str(&sc));
-	else if (get_string(p, s, "group", &sc, &str)) {
-		if (addr_parse_in(str, &pol->group) < 0)
-			perr(p, s, "key 'group' %s: \"%s\" is not an IPv4 address", scope_str(&sc),
-			     str);
-		else if (!addr_is_multicast(pol->group))
-			perr(p, s, "key 'group' %s: \"%s\" is not a multicast address "
-			     "(224.0.0.0/4)", scope_str(&sc), str);
-	}
-
-	sources = config_setting_get_member(g, "sources");
-	exclude = config_setting_get_member(g, "exclude");
-	if (sources)
-		parse_sources(p, sources, "sources", &sc, &pol->sources, &pol->n_sources);
-	if (exclude)
-		parse_sources(p, exclude, "exclude", &sc, &pol->exclude, &pol->n_exclude);
-	if (sources && exclude)
-		/* one socket filter per group and interface is INCLUDE or EXCLUDE (RFC 3376) */
-		perr(p, exclude, "keys 'sources' and 'exclude' %s cannot both be set",
-		     scope_str(&sc));
-
-	s = config_setting_get_member(g, "interfaces");
-	if (!s)
-		perr(p, g, "missing key 'interfaces' %s", scope_str(&sc));
-	else {
-		parse_interfaces(p, s, &sc, pol);
-		check_interfaces_unique(p, s, &sc);
-	}
-
 	s = config_setting_get_member(g, "port");
 	if (s && get_integer_range(p, s, "port", &sc, 1, 65535, &v))
 		pol->port = (uint16_t)v;
+
+	inputs = config_setting_get_member(g, "inputs");
+	if (inputs) {
+		/* the inputs name their groups and interfaces; the policy's own would be one
+		 * more input, undeclared */
+		static const char *const own[] = { "group", "sources", "exclude", "interfaces" };
+
+		for (size_t i = 0; i < ELEMENTSOF(own); i++) {
+			s = config_setting_get_member(g, own[i]);
+			if (s)
+				perr(p, s, "key '%s' %s cannot be set together with 'inputs' (each "
+				     "input has its own)", own[i], scope_str(&sc));
+		}
+		parse_inputs(p, inputs, &sc, pol);
+	} else
+		parse_source_spec(p, g, &sc, &pol->group, &pol->sources, &pol->n_sources,
+				  &pol->exclude, &pol->n_exclude, &pol->interfaces,
+				  &pol->n_interfaces);
 
 	s = config_setting_get_member(g, "action");
 	if (!s)
@@ -1027,6 +1244,7 @@ static void parse_policy(struct parser *p, const config_setting_t *g, int index,
 		get_seconds_off_or_min(p, s, "rejoin_interval", &sc, CONFIG_REJOIN_INTERVAL_MIN,
 				       &pol->rejoin_interval_usec);
 	parse_analyze(p, g, &sc, pol, have_action);
+	parse_redundancy(p, g, &sc, pol, inputs != NULL, have_action);
 }
 
 static void parse_control(struct parser *p, const config_setting_t *g, struct config *c)
@@ -1287,6 +1505,9 @@ static void policy_done(struct policy *p)
 	free(p->interfaces);
 	free(p->outputs);
 	free(p->log.pcap_path);
+	for (size_t i = 0; i < p->n_inputs; i++)
+		input_done(&p->inputs[i]);
+	free(p->inputs);
 }
 
 struct config *config_free(struct config *c)
@@ -1581,8 +1802,26 @@ bool config_port_receives(const struct config *c, uint16_t port)
 	if (port == 0)
 		return true;
 	for (size_t i = 0; i < c->n_policies; i++)
-		if (c->policies[i].action != POLICY_ACTION_JOIN && c->policies[i].port == port)
+		if (c->policies[i].action != POLICY_ACTION_JOIN) {
+			if (c->policies[i].port == port)
+				return true;
+			for (size_t k = 0; k < c->policies[i].n_inputs; k++)
+				if (c->policies[i].inputs[k].port == port)
+					return true;
+		}
+	return false;
+}
+
+static bool names_match(char *const *names, size_t n, const char *ifname)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *e = names[i];
+
+		/* A name without * ? [ is taken literally, as members.c takes it: fnmatch(3)
+		 * would read a backslash in it (legal in an interface name) as an escape. */
+		if (ifname_is_pattern(e) ? fnmatch(e, ifname, 0) == 0 : streq(e, ifname))
 			return true;
+	}
 	return false;
 }
 
@@ -1592,13 +1831,10 @@ bool policy_matches_interface(const struct policy *p, const char *ifname)
 
 	if (!ifname)
 		return false;
-	for (size_t i = 0; i < p->n_interfaces; i++) {
-		const char *e = p->interfaces[i];
-
-		/* A name without * ? [ is taken literally, as members.c takes it: fnmatch(3)
-		 * would read a backslash in it (legal in an interface name) as an escape. */
-		if (ifname_is_pattern(e) ? fnmatch(e, ifname, 0) == 0 : streq(e, ifname))
+	if (names_match(p->interfaces, p->n_interfaces, ifname))
+		return true;
+	for (size_t i = 0; i < p->n_inputs; i++)
+		if (names_match(p->inputs[i].interfaces, p->inputs[i].n_interfaces, ifname))
 			return true;
-	}
 	return false;
 }

@@ -27,6 +27,11 @@
 #define CONFIG_MAX_WORKERS 256     /* data-plane threads */
 #define CONFIG_DEFAULT_PCAP_FILES 5 /* log.max_files: rotated pcap generations kept */
 #define CONFIG_MAX_PCAP_FILES 1000
+#define CONFIG_MAX_INPUTS 8        /* redundant inputs per policy */
+#define CONFIG_DEFAULT_FAILOVER_TIMEOUT_MS 200
+#define CONFIG_DEFAULT_REVERT_AFTER_SEC 10
+#define CONFIG_DEFAULT_MERGE_WINDOW_MS 50
+#define CONFIG_MAX_MERGE_WINDOW_MS 1000
 #define CONFIG_DEFAULT_RCVBUF (4 * 1024 * 1024)
 #define CONFIG_DEFAULT_COALESCE_USEC 500
 #define CONFIG_MAX_COALESCE_USEC 100000
@@ -62,6 +67,31 @@ enum log_target log_target_from_string(const char *s);
  * from_string returns LOG_EMERG..LOG_DEBUG or -EINVAL; to_string returns NULL when unknown. */
 int config_log_level_from_string(const char *s);
 const char *config_log_level_to_string(int level);
+
+/* How a policy with several inputs makes one stream of them. */
+enum policy_redundancy {
+	POLICY_REDUNDANCY_NONE,     /* one input: the policy's own group */
+	POLICY_REDUNDANCY_FAILOVER, /* one input at a time: the primary, else the next healthy */
+	POLICY_REDUNDANCY_MERGE,    /* RTP: each sequence number once, from whichever input */
+	_POLICY_REDUNDANCY_MAX,
+	_POLICY_REDUNDANCY_INVALID = -EINVAL,
+};
+
+const char *policy_redundancy_to_string(enum policy_redundancy r);
+enum policy_redundancy policy_redundancy_from_string(const char *s);
+
+/* One input of a policy with redundant inputs: a group held like a policy's own. */
+struct policy_input {
+	int line;
+	struct in_addr group;
+	struct in_addr *sources;        /* non-empty: source-specific (INCLUDE) */
+	size_t n_sources;
+	struct in_addr *exclude;
+	size_t n_exclude;
+	char **interfaces;              /* names and fnmatch(3) patterns; at least one */
+	size_t n_interfaces;
+	uint16_t port;                  /* the policy's unless given */
+};
 
 /* One destination of a relay policy: a datagram received once is sent to each. */
 struct relay_output {
@@ -101,6 +131,15 @@ struct policy {
 	enum stream_format analyze;     /* stream analysis (relay, log, monitor); default none,
 					 * monitor: auto */
 	uint32_t rtp_clock_rate;        /* Hz; 0: RTP_CLOCK_RATE_DEFAULT (90 kHz) */
+	/* Redundant inputs (key 'inputs'): 2..CONFIG_MAX_INPUTS, the first the primary. Then
+	 * group, sources, exclude and interfaces above are empty; port is the inputs' default. */
+	struct policy_input *inputs;
+	size_t n_inputs;
+	enum policy_redundancy redundancy; /* NONE exactly when n_inputs is 0 */
+	uint64_t failover_timeout_usec; /* failover: silence that makes an input unhealthy */
+	double failover_loss;           /* failover: loss fraction over a second; 0: off */
+	uint64_t revert_after_usec;     /* failover: back to the primary after; 0: never */
+	uint64_t merge_window_usec;     /* merge: how long a missing number is waited for */
 };
 
 struct config {
@@ -141,7 +180,7 @@ const struct policy *config_find_policy(const struct config *c, const char *name
  * join may bind (any other would take a UDP port some other service uses). */
 bool config_port_receives(const struct config *c, uint16_t port);
 
-/* True if ifname matches one of the policy's interface names or patterns. */
+/* True if ifname matches one of the policy's interface names or patterns (any input's). */
 bool policy_matches_interface(const struct policy *p, const char *ifname);
 
 #endif

@@ -26,6 +26,29 @@ int config_json_policy(const struct policy *p, struct json_object **ret)
 	    view_add_int(o, "rtp_clock_rate", p->rtp_clock_rate ? (int64_t)p->rtp_clock_rate :
 			 RTP_CLOCK_RATE_DEFAULT) < 0)
 		return -ENOMEM;
+	if (p->n_inputs > 0) {
+		struct json_object *arr = json_object_new_array();
+
+		if (!arr || json_object_object_add(o, "inputs", arr) < 0 ||
+		    view_add_string(o, "redundancy", policy_redundancy_to_string(p->redundancy)) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->n_inputs; i++) {
+			const struct policy_input *in = &p->inputs[i];
+			struct json_object *e = json_object_new_object();
+
+			if (!e || json_object_array_add(arr, e) < 0) {
+				json_object_put(e);
+				return -ENOMEM;
+			}
+			if (view_add_addr(e, "group", in->group) < 0 ||
+			    view_add_addrs(e, "sources", in->sources, in->n_sources) < 0 ||
+			    view_add_addrs(e, "exclude", in->exclude, in->n_exclude) < 0 ||
+			    view_add_strings(e, "interfaces", in->interfaces, in->n_interfaces) < 0 ||
+			    view_add_int(e, "port", in->port) < 0 ||
+			    view_add_int(e, "line", in->line) < 0)
+				return -ENOMEM;
+		}
+	}
 	*ret = TAKE_PTR(o);
 	return 0;
 }

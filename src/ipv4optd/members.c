@@ -494,12 +494,14 @@ struct want {
 	const struct in_addr *sources;
 	size_t n_sources;
 	uint16_t port;
+	int input;
 };
 
 static bool member_is(const struct member *mb, const struct want *w)
 {
 	return mb->origin == w->origin && mb->group.s_addr == w->group.s_addr &&
 	       mb->mode == w->mode && mb->port == w->port && mb->n_sources == w->n_sources &&
+	       mb->input == w->input &&
 	       streq(mb->policy, w->policy) && streq(mb->ifname, w->ifname) &&
 	       (w->n_sources == 0 ||
 		memcmp(mb->sources, w->sources, w->n_sources * sizeof(*w->sources)) == 0);
@@ -560,6 +562,7 @@ static int want(struct members *m, const struct want *w)
 	mb->policy = strdup(w->policy);
 	snprintf(mb->ifname, sizeof(mb->ifname), "%s", w->ifname);
 	mb->group = w->group;
+	mb->input = w->input;
 	mb->mode = w->mode;
 	mb->port = w->port;
 	mb->n_sources = w->n_sources;
@@ -587,8 +590,48 @@ static int want(struct members *m, const struct want *w)
 	return 0;
 }
 
-/* Marks the members of policy p: on every interface it names or whose name matches one of
- * its patterns; with only, on that name alone (only_link: the link of that name, if any). */
+/* Marks the members of w (its ifname aside) on every interface of names that is named or whose
+ * name matches a pattern; with only, on that name alone (only_link: the link of that name). */
+static int want_interfaces(struct members *m, struct want *w, char *const *names, size_t n,
+			   const char *only, const struct link *only_link)
+{
+	size_t n_links = 0;
+	const struct link *links = NULL;
+	int r;
+
+	/* After a link event, the one name it is about is matched, not every link: the cost of
+	 * an event is the config's size, not the config times the host's interfaces. */
+	if (only)
+		links = only_link, n_links = only_link ? 1 : 0;
+	else if (m->links)
+		links = links_all(m->links, &n_links);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *e = names[i];
+
+		if (!ifname_is_pattern(e)) {
+			if (only && !streq(only, e))
+				continue;
+			w->ifname = e;
+			r = want(m, w);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (size_t k = 0; k < n_links; k++) {
+			if (fnmatch(e, links[k].name, 0) != 0)
+				continue;
+			w->ifname = links[k].name;
+			r = want(m, w);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Marks the members of policy p: its group, or each of its inputs (held like a policy's own
+ * group: patterns, interfaces that come and go, the same limits). */
 static int want_policy(struct members *m, const struct policy *p, const char *only,
 		       const struct link *only_link)
 {
@@ -601,37 +644,22 @@ static int want_policy(struct members *m, const struct policy *p, const char *on
 		.n_sources = p->n_sources > 0 ? p->n_sources : p->n_exclude,
 		.port = p->action == POLICY_ACTION_JOIN ? 0 : p->port,
 	};
-	size_t n_links = 0;
-	const struct link *links = NULL;
 	int r;
 
-	/* After a link event, the one name it is about is matched, not every link: the cost of
-	 * an event is the config's size, not the config times the host's interfaces. */
-	if (only)
-		links = only_link, n_links = only_link ? 1 : 0;
-	else if (m->links)
-		links = links_all(m->links, &n_links);
+	if (p->n_inputs == 0)
+		return want_interfaces(m, &w, p->interfaces, p->n_interfaces, only, only_link);
+	for (size_t i = 0; i < p->n_inputs; i++) {
+		const struct policy_input *in = &p->inputs[i];
 
-	for (size_t i = 0; i < p->n_interfaces; i++) {
-		const char *e = p->interfaces[i];
-
-		if (!ifname_is_pattern(e)) {
-			if (only && !streq(only, e))
-				continue;
-			w.ifname = e;
-			r = want(m, &w);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		for (size_t k = 0; k < n_links; k++) {
-			if (fnmatch(e, links[k].name, 0) != 0)
-				continue;
-			w.ifname = links[k].name;
-			r = want(m, &w);
-			if (r < 0)
-				return r;
-		}
+		w.input = (int)i;
+		w.group = in->group;
+		w.mode = in->n_sources > 0 ? IPV4OPT_FILTER_INCLUDE : IPV4OPT_FILTER_EXCLUDE;
+		w.sources = in->n_sources > 0 ? in->sources : in->exclude;
+		w.n_sources = in->n_sources > 0 ? in->n_sources : in->n_exclude;
+		w.port = in->port;
+		r = want_interfaces(m, &w, in->interfaces, in->n_interfaces, only, only_link);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

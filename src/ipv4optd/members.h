@@ -68,6 +68,7 @@ struct member {
 	struct in_addr *sources;       /* INCLUDE: the sources; EXCLUDE: the blocked ones */
 	size_t n_sources;
 	uint16_t port;                 /* 0: held only; else the data pool of that port */
+	int input;                     /* of a policy with 'inputs': which (0-based); else 0 */
 
 	/* state */
 	enum member_state state;

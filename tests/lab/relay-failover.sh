@@ -62,6 +62,8 @@ print("gap at the switch: %.1f ms" % gap)
 sys.exit(0 if gap <= 250 else 1)
 PY
 check "switches 1, active_input 2" lab_wait 5 active_is 2 1
+check "ipv4ctl show: input 2 is active" bash -c \
+	"'$IPV4CTL' -S '$SOCK' show | grep -qE '^ch +239.1.1.1,239.1.1.1 .*relay, failover, active 2'"
 check "the switch is logged" grep -q "Policy ch: input 2 (239.1.1.1) is active, was input 1" "$DAEMON_LOG"
 
 lines=$(wc -l <"$LAB_TMP/recv.out")

@@ -56,5 +56,17 @@ check "input 2 lost the 181 multiples of 11" lab_wait 10 stat_is ch inputs.2.los
 check "input 1 received 2000 - 285" stat_is ch inputs.1.packets_received $((N - 285))
 check "input 2 received 2000 - 181" stat_is ch inputs.2.packets_received $((N - 181))
 check "sent once per number: packets_sent = $expect" stat_is ch packets_sent "$expect"
-check "ipv4ctl show names the redundancy" bash -c "'$IPV4CTL' -S '$SOCK' -j stats ch | grep -q merge"
+"$IPV4CTL" -S "$SOCK" show >"$LAB_TMP/show.txt"
+check "ipv4ctl show: the policy's inputs and its redundancy" \
+	grep -qE "^ch +239.1.1.1,239.1.1.1 .*relay, merge .*inA\|inB" "$LAB_TMP/show.txt"
+"$IPV4CTL" -S "$SOCK" stats >"$LAB_TMP/stats.txt"
+check "ipv4ctl stats: recovered and lost_all, each input's losses" bash -c "
+	grep -q '^ch: merge, switches 0, recovered 416, lost_all 25' '$LAB_TMP/stats.txt' &&
+	grep -qE '^  input 1 239.1.1.1:5000( active)? +in 1715  lost 285' '$LAB_TMP/stats.txt' &&
+	grep -qE '^  input 2 239.1.1.1:5000( active)? +in 1819  lost 181' '$LAB_TMP/stats.txt'"
+"$IPV4CTL" -S "$SOCK" stats --prometheus >"$LAB_TMP/prom.txt"
+check "--prometheus: recovered, lost_all and the inputs' series" bash -c "
+	grep -q '^ipv4opt_recovered_total{policy=\"ch\",action=\"relay\"} 416$' '$LAB_TMP/prom.txt' &&
+	grep -q '^ipv4opt_lost_all_total{policy=\"ch\",action=\"relay\"} 25$' '$LAB_TMP/prom.txt' &&
+	grep -q '^ipv4opt_input_lost_packets_total{policy=\"ch\",input=\"2\",group=\"239.1.1.1\"} 181$' '$LAB_TMP/prom.txt'"
 lab_done

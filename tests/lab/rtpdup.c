@@ -4,11 +4,13 @@
  * For the redundancy lab tests (relay-merge.sh, relay-failover.sh) and the benchmark.
  *
  *   rtpdup send [-n COUNT | -d SECONDS] [-r RATE] [-S SSRC] [-q FIRSTSEQ] [-l SIZE]
- *               -a SRCADDR,IFNAME [-b SRCADDR,IFNAME [-D DELAY_MS]] GROUP:PORT
+ *               [-t START_NS] -a SRCADDR,IFNAME [-b SRCADDR,IFNAME [-D DELAY_MS]] GROUP:PORT
  *
  * sends RTP packets (version 2, payload type 33, sequence numbers from FIRSTSEQ, default 1,
  * wrapping at 65536) at RATE per second out of path A, and the same packets out of path B
- * DELAY_MS later (the delay is the sender's: netem is not everywhere). Prints "sent=N".
+ * DELAY_MS later (-t: the schedule starts at that CLOCK_MONOTONIC time: two senders, one
+ * per path, can share one schedule) (the delay is the sender's: netem is not everywhere). Prints "sent=N" (path
+ * A's), "lag_max_ms=L" (how far behind its schedule it fell at worst) and "seconds=S".
  *
  *   rtpdup recv -p PORT -g GROUP -I IFNAME [-c COUNT] [-T SECONDS] [-q IDLE_MS]
  *
@@ -27,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "ipv4opt.h"
@@ -118,12 +121,12 @@ static int do_send(int argc, char **argv)
 	double seconds = 0;
 	uint32_t ssrc = 0x12345678;
 	uint16_t first = 1;
-	uint64_t delay = 0, period, t0, sent = 0;
+	uint64_t delay = 0, period, t0, sent = 0, lag_max = 0, start = 0;
 	struct sockaddr_in dst;
 	uint8_t buf[2048];
 	int fa, fb = -1, c;
 
-	while ((c = getopt(argc, argv, "n:d:r:S:q:l:a:b:D:")) >= 0) {
+	while ((c = getopt(argc, argv, "n:d:r:S:q:l:a:b:D:t:")) >= 0) {
 		switch (c) {
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 'd': seconds = strtod(optarg, NULL); break;
@@ -134,6 +137,7 @@ static int do_send(int argc, char **argv)
 		case 'a': a = optarg; break;
 		case 'b': b = optarg; break;
 		case 'D': delay = strtoull(optarg, NULL, 10) * 1000000ULL; break;
+		case 't': start = strtoull(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -151,8 +155,10 @@ static int do_send(int argc, char **argv)
 		return 1;
 	}
 	memset(buf, 0xa5, sizeof(buf));
+	/* sleeps of tens of µs: the default timer slack (50 µs) would stretch each of them */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	period = 1000000000ULL / rate;
-	t0 = now_ns();
+	t0 = start ? start : now_ns();
 	/* Path A's packet i at t0 + i * period, path B's at that + delay: the two schedules
 	 * merged in time order. */
 	for (unsigned long ia = 0, ib = 0; ia < count || (fb >= 0 && ib < count);) {
@@ -161,12 +167,17 @@ static int do_send(int argc, char **argv)
 		unsigned long i = on_a ? ia++ : ib++;
 
 		sleep_until(on_a ? ta : tb);
+		if (now_ns() - (on_a ? ta : tb) > lag_max)
+			lag_max = now_ns() - (on_a ? ta : tb);
 		rtp_fill(buf, (uint16_t)(first + i), (uint32_t)(i * 90000 / rate), ssrc);
 		if (sendto(on_a ? fa : fb, buf, size, 0, (struct sockaddr *)&dst, sizeof(dst)) > 0 &&
 		    on_a)
 			sent++;
 	}
-	printf("sent=%llu\n", (unsigned long long)sent);
+	/* how far behind its schedule the sender fell at worst (a loaded machine): path B's copy
+	 * of a number may have left up to that much more than the delay after path A's */
+	printf("sent=%llu\nlag_max_ms=%.1f\nseconds=%.3f\n", (unsigned long long)sent,
+	       (double)lag_max / 1e6, (double)(now_ns() - t0) / 1e9);
 	return 0;
 }
 

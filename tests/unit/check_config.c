@@ -576,6 +576,99 @@ START_TEST(test_analyze)
 }
 END_TEST
 
+/* Redundant inputs: inputs, redundancy and their keys; the refusals name file:line. */
+START_TEST(test_inputs)
+{
+	struct config *c;
+	const struct policy *p;
+
+	c = parse_good("policies = (\n"
+		       "{ name = \"m\"; port = 5000; action = \"relay\";\n"
+		       "  relay = { to = \"239.9.9.9:6000\"; };\n"
+		       "  redundancy = \"merge\"; merge_window_ms = 30;\n"
+		       "  inputs = ( { group = \"239.1.1.1\"; interfaces = [ \"a*\" ]; },\n"
+		       "             { group = \"239.1.1.2\"; sources = [ \"10.0.0.1\" ];\n"
+		       "               interfaces = [ \"b0\" ]; port = 5002; } ); },\n"
+		       "{ name = \"f\"; port = 5010; action = \"log\"; redundancy = \"failover\";\n"
+		       "  failover_timeout_ms = 300; revert_after = 0;\n"
+		       "  inputs = ( { group = \"239.1.1.3\"; interfaces = [ \"a0\" ]; },\n"
+		       "             { group = \"239.1.1.3\"; exclude = [ \"10.0.0.9\" ];\n"
+		       "               interfaces = [ \"b0\" ]; } ); }\n"
+		       ");\n");
+	p = config_find_policy(c, "m");
+	ck_assert_int_eq(p->redundancy, POLICY_REDUNDANCY_MERGE);
+	ck_assert_uint_eq(p->n_inputs, 2);
+	ck_assert_uint_eq(p->merge_window_usec, 30000);
+	ck_assert_int_eq(p->analyze, STREAM_FORMAT_RTP); /* implied by merge */
+	ck_assert_uint_eq(p->inputs[0].group.s_addr, ip("239.1.1.1"));
+	ck_assert_uint_eq(p->inputs[0].port, 5000); /* the policy's */
+	ck_assert_uint_eq(p->inputs[1].port, 5002);
+	ck_assert_uint_eq(p->inputs[1].n_sources, 1);
+	ck_assert_int_eq(p->inputs[1].line, 6);
+	ck_assert_uint_eq(p->n_interfaces, 0);
+	ck_assert(policy_matches_interface(p, "a7"));
+	ck_assert(policy_matches_interface(p, "b0"));
+	ck_assert(!policy_matches_interface(p, "c0"));
+	ck_assert(config_port_receives(c, 5002));
+	p = config_find_policy(c, "f");
+	ck_assert_int_eq(p->redundancy, POLICY_REDUNDANCY_FAILOVER);
+	ck_assert_uint_eq(p->failover_timeout_usec, 300000);
+	ck_assert_uint_eq(p->revert_after_usec, 0);
+	ck_assert_uint_eq(p->inputs[1].n_exclude, 1);
+	config_free(c);
+
+	/* defaults */
+	c = parse_good("policies = ( { name = \"f\"; port = 5010; action = \"log\";\n"
+		       "  redundancy = \"failover\";\n"
+		       "  inputs = ( { group = \"239.1.1.3\"; interfaces = [ \"a0\" ]; },\n"
+		       "             { group = \"239.1.1.3\"; interfaces = [ \"b0\" ]; } ); } );\n");
+	p = config_find_policy(c, "f");
+	ck_assert_uint_eq(p->failover_timeout_usec, 200000);
+	ck_assert_uint_eq(p->revert_after_usec, 10000000);
+	ck_assert_int_eq(p->analyze, STREAM_FORMAT_NONE);
+	config_free(c);
+
+#define IN2 "inputs = ( { group = \"239.1.1.1\"; interfaces = [ \"a0\" ]; },\n" \
+	    "{ group = \"239.1.1.1\"; interfaces = [ \"b0\" ]; } );"
+#define R "action = \"relay\"; port = 5000; relay = { to = \"239.9.9.9:1\"; };\n"
+	/* an input without interfaces */
+	ck_bad_policy(R "redundancy = \"merge\";\ninputs = ( { group = \"239.1.1.1\"; },\n"
+		      "{ group = \"239.1.1.1\"; interfaces = [ \"b0\" ]; } );", 4,
+		      "missing key 'interfaces' in input 1 of policy 'p'", NULL);
+	/* merge with another analysis than RTP */
+	ck_bad_policy(R "redundancy = \"merge\"; analyze = \"ts\";\n" IN2, 3, "key 'analyze'",
+		      "must be \"rtp\" for redundancy \"merge\"");
+	/* inputs together with group */
+	ck_bad_policy(R "redundancy = \"merge\";\ngroup = \"239.1.1.1\";\n" IN2, 4,
+		      "key 'group' in policy 'p' cannot be set together with 'inputs'", NULL);
+	ck_bad_policy(R "redundancy = \"merge\";\ninterfaces = [ \"a0\" ];\n" IN2, 4,
+		      "key 'interfaces'", "cannot be set together with 'inputs'");
+	ck_bad_policy(R "redundancy = \"failover\";\ninputs = ( { group = \"239.1.1.1\"; "
+		      "interfaces = [ \"a0\" ]; } );", 4, "key 'inputs'", "2 to 8 inputs");
+	ck_bad_policy(R IN2, 2, "missing key 'redundancy'", "\"failover\" or \"merge\"");
+	ck_bad_policy(BASE R "redundancy = \"merge\";", 3, "key 'redundancy'", "needs 'inputs'");
+	ck_bad_policy(R "redundancy = \"mirror\";\n" IN2, 3, "unknown mode \"mirror\"", NULL);
+	ck_bad_policy(R "redundancy = \"merge\"; failover_timeout_ms = 100;\n" IN2, 3,
+		      "key 'failover_timeout_ms'", "needs redundancy \"failover\"");
+	ck_bad_policy(R "redundancy = \"failover\"; merge_window_ms = 10;\n" IN2, 3,
+		      "key 'merge_window_ms'", "needs redundancy \"merge\"");
+	ck_bad_policy(R "redundancy = \"failover\"; failover_timeout_ms = 5;\n" IN2, 3,
+		      "key 'failover_timeout_ms'", "out of range");
+	ck_bad_policy(R "redundancy = \"merge\"; merge_window_ms = 1001;\n" IN2, 3,
+		      "key 'merge_window_ms'", "out of range");
+	ck_bad_policy(R "redundancy = \"failover\"; failover_loss = 1.5;\n" IN2, 3,
+		      "key 'failover_loss'", "a fraction");
+	ck_bad_policy(R "redundancy = \"failover\";\ninputs = ( { group = \"239.1.1.1\"; "
+		      "interfaces = [ \"a0\" ]; tos = 1; },\n"
+		      "{ group = \"239.1.1.1\"; interfaces = [ \"b0\" ]; } );", 4, "'tos'",
+		      "input 1");
+	ck_bad_policy("action = \"join\"; redundancy = \"failover\";\n" IN2, 2, "key 'inputs'",
+		      "needs action");
+#undef R
+#undef IN2
+}
+END_TEST
+
 /* Values that would cost the host (a leave/join storm, a rotation per record) are refused
  * with the minimum in the message; 0 still means off, and the minimum itself is taken. */
 START_TEST(test_minimums)
@@ -1190,6 +1283,7 @@ static Suite *config_suite(void)
 	TCase *misc = tcase_create("misc");
 
 	tcase_add_test(tc, test_sample);
+	tcase_add_test(tc, test_inputs);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_relay_outputs);

@@ -51,6 +51,15 @@ struct counters_policy {
 	uint64_t notify_usec;           /* when the worker last woke the control plane for it */
 } __attribute__((aligned(COUNTERS_CACHELINE)));
 
+/* One worker's counters of one input of a policy with 'inputs' (redundancy.h). */
+struct counters_input {
+	uint64_t packets, bytes;
+	uint64_t last_mono;             /* CLOCK_MONOTONIC usec of the last datagram; 0: none */
+	uint64_t inactive;              /* failover: dropped, another input was active */
+	uint64_t lost;                  /* merge: numbers this input did not deliver in time */
+	uint64_t first;                 /* merge: numbers forwarded from this input */
+} __attribute__((aligned(COUNTERS_CACHELINE)));
+
 /* One worker's counters of one output of a relay policy. */
 struct counters_output {
 	uint64_t packets, bytes, dropped;

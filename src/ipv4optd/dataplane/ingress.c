@@ -9,6 +9,7 @@
 #include "ingress.h"
 #include "ipv4opt.h"
 #include "macro.h"
+#include "redundancy.h"
 
 #define INGRESS_BUF_SIZE 65536        /* the largest UDP payload over IPv4 fits */
 #define INGRESS_RATE_WINDOW_USEC (1000 * 1000ULL)
@@ -19,6 +20,7 @@ struct ingress {
 	struct counters_worker *counters;
 	struct recordq *recordq;
 	bool pushed;
+	const struct snapshot *snapshot; /* the merge stage's deliveries look their policy up */
 	bool notify;                  /* a stream came on the air: the control plane looks */
 	struct ipv4opt_message rx[INGRESS_BATCH];
 	struct timespec stamps[INGRESS_BATCH]; /* the kernel's receive time of each, or 0 */
@@ -82,6 +84,21 @@ static bool source_allowed(const struct snapshot_policy *p, struct in_addr src)
 	return true;
 }
 
+static bool source_allowed_list(const struct in_addr *inc, size_t n_inc,
+				const struct in_addr *exc, size_t n_exc, struct in_addr src)
+{
+	if (n_inc > 0) {
+		for (size_t i = 0; i < n_inc; i++)
+			if (inc[i].s_addr == src.s_addr)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < n_exc; i++)
+		if (exc[i].s_addr == src.s_addr)
+			return false;
+	return true;
+}
+
 static void rate_window(struct counters_policy *c, uint64_t now)
 {
 	if (now < c->rate_usec[0] + INGRESS_RATE_WINDOW_USEC)
@@ -122,6 +139,139 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
 }
 
+/* A datagram the merge stage forwards (redundancy.h): as handle() hands one on. */
+static void deliver_merged(void *userdata, uint32_t policy, const struct redundancy_datagram *d)
+{
+	struct ingress *in = userdata;
+	const struct snapshot_policy *p = &in->snapshot->policies[policy];
+	struct counters_policy *c = &p->counters[in->worker];
+
+	switch (p->action) {
+	case POLICY_ACTION_RELAY: {
+		uint8_t rx_tos = (d->cm.flags & IPV4OPT_CM_TOS) ? (uint8_t)d->cm.tos : 0;
+
+		for (size_t o = 0; o < p->n_outputs; o++) {
+			const struct snapshot_output *out = &p->outputs[o];
+
+			if (!out->up) {
+				COUNTER_ADD(c->drops[COUNTERS_DROP_NO_INTERFACE], 1);
+				COUNTER_ADD(p->out_counters[in->worker * p->n_outputs + o].dropped, 1);
+				continue;
+			}
+			egress_queue(in->egress, p, o, d->buf, d->len,
+				     out->has_dscp ? ipv4opt_tos_compose(out->dscp, rx_tos) : rx_tos);
+		}
+		return;
+	}
+	case POLICY_ACTION_LOG: {
+		struct recordq_entry e = {
+			.policy_id = p->id,
+			.realtime_usec = clock_now_usec(CLOCK_REALTIME),
+			.src = d->src.sin_addr,
+			.sport = ntohs(d->src.sin_port),
+			.dst = d->cm.dst,
+			.dport = d->dport,
+			.ifindex = d->cm.ifindex,
+			.ttl = (int16_t)((d->cm.flags & IPV4OPT_CM_TTL) ? d->cm.ttl : -1),
+			.tos = (int16_t)((d->cm.flags & IPV4OPT_CM_TOS) ? d->cm.tos : -1),
+			.len = (uint32_t)d->len,
+		};
+
+		if (recordq_push(in->recordq, &e, d->buf))
+			in->pushed = true;
+		else
+			COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
+		return;
+	}
+	case POLICY_ACTION_MONITOR:
+	case POLICY_ACTION_JOIN:
+	case _POLICY_ACTION_MAX:
+	case _POLICY_ACTION_INVALID:
+		return;
+	}
+}
+
+/* Policies with inputs: counted per input; failover passes the active input's datagrams on
+ * (true), merge takes each into its window and forwards from there (false). */
+static bool redundancy_stage(struct ingress *in, const struct snapshot *s,
+			     const struct snapshot_sock *k, const struct snapshot_route *rt,
+			     const struct snapshot_policy *p, const struct ipv4opt_message *m,
+			     uint64_t now_mono, uint64_t now_rt)
+{
+	struct counters_input *ci = &p->in_counters[in->worker * p->n_inputs];
+	const struct snapshot_input *ip;
+	uint32_t i = rt->input;
+
+	if (i >= p->n_inputs)
+		return false;
+	ip = &p->inputs[i];
+	COUNTER_ADD(ci[i].packets, 1);
+	COUNTER_ADD(ci[i].bytes, m->n);
+	COUNTER_SET(ci[i].last_mono, now_mono);
+	if (!source_allowed_list(ip->sources, ip->n_sources, ip->exclude, ip->n_exclude,
+				 m->addr.sin_addr)) {
+		COUNTER_ADD(p->counters[in->worker].drops[COUNTERS_DROP_FILTERED], 1);
+		return false;
+	}
+	switch (p->redundancy) {
+	case POLICY_REDUNDANCY_FAILOVER:
+		if (i == p->active)
+			return true;
+		COUNTER_ADD(ci[i].inactive, 1);
+		return false;
+	case POLICY_REDUNDANCY_MERGE: {
+		struct redundancy_datagram d = { .buf = m->buf, .len = m->n, .src = m->addr,
+						 .cm = m->cm, .dport = k->port };
+		const struct timespec *ts = &in->stamps[m - in->rx];
+		uint64_t arrival = now_mono;
+
+		if (!p->merge || !p->merge[in->worker])
+			return false; /* no window on this worker (being set up) */
+		/* The window is timed by arrival (the kernel's receive time, SO_TIMESTAMPNS), not
+		 * by when the worker got to the datagram: a worker that was not scheduled for a
+		 * while must not give up on a number whose copy has been waiting in the queue. */
+		if (ts->tv_sec > 0) {
+			uint64_t st = (uint64_t)ts->tv_sec * 1000000ULL + (uint64_t)ts->tv_nsec / 1000;
+
+			if (now_rt > st && now_rt - st < now_mono)
+				arrival = now_mono - (now_rt - st);
+		}
+		in->snapshot = s;
+		redundancy_merge_push(p->merge[in->worker], i, &d, arrival, ci, deliver_merged, in,
+				      (uint32_t)(p - s->policies));
+		return false;
+	}
+	case POLICY_REDUNDANCY_NONE:
+	case _POLICY_REDUNDANCY_MAX:
+	case _POLICY_REDUNDANCY_INVALID:
+		break;
+	}
+	return true;
+}
+
+uint64_t ingress_tick(struct ingress *in, const struct snapshot *s, uint64_t now)
+{
+	uint64_t next = 0;
+
+	if (!s)
+		return 0;
+	in->snapshot = s;
+	for (size_t j = 0; j < s->n_merge_policies; j++) {
+		const struct snapshot_policy *p = &s->policies[s->merge_policies[j]];
+		uint64_t t;
+
+		if (!p->merge || !p->merge[in->worker])
+			continue;
+		t = redundancy_merge_tick(p->merge[in->worker], now,
+					  &p->in_counters[in->worker * p->n_inputs], deliver_merged,
+					  in, s->merge_policies[j]);
+		if (t && (!next || t < next))
+			next = t;
+	}
+	egress_flush(in->egress);
+	return next;
+}
+
 /* When datagram m arrived, on CLOCK_MONOTONIC in ns: the kernel's receive time (SO_TIMESTAMPNS,
  * CLOCK_REALTIME) moved onto the monotonic clock by the batch's read time on both clocks, so
  * that the datagrams of one batch keep their own times (the jitter and gaps of the stream
@@ -142,9 +292,9 @@ static uint64_t arrival_mono_ns(const struct ingress *in, const struct ipv4opt_m
 
 /* One policy's part of a datagram whose source it takes. */
 static void handle_policy(struct ingress *in, const struct snapshot *s,
-			  const struct snapshot_sock *k, const struct snapshot_policy *p,
-			  const struct ipv4opt_message *m, uint32_t ovfl, uint64_t now_mono,
-			  uint64_t now_rt)
+			  const struct snapshot_sock *k, const struct snapshot_route *rt,
+			  const struct snapshot_policy *p, const struct ipv4opt_message *m,
+			  uint32_t ovfl, uint64_t now_mono, uint64_t now_rt)
 {
 	struct counters_policy *c = &p->counters[in->worker];
 
@@ -169,6 +319,9 @@ static void handle_policy(struct ingress *in, const struct snapshot *s,
 		COUNTER_ADD(in->counters->loops, 1);
 		return;
 	}
+	if (p->redundancy != POLICY_REDUNDANCY_NONE &&
+	    !redundancy_stage(in, s, k, rt, p, m, now_mono, now_rt))
+		return;
 	/* The stream-analysis stage (analyze.h), before the datagram is handed on. */
 	if (p->analyze && analyze_feed(&p->analyze[in->worker], m->addr.sin_addr.s_addr, m->buf,
 				       m->n, arrival_mono_ns(in, m, now_mono, now_rt)))
@@ -232,7 +385,7 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 
 		if (!source_allowed(p, m->addr.sin_addr))
 			continue;
-		handle_policy(in, s, k, p, m, taken ? 0 : ovfl, now_mono, now_rt);
+		handle_policy(in, s, k, rt, p, m, taken ? 0 : ovfl, now_mono, now_rt);
 		taken = true;
 	}
 	if (!taken)

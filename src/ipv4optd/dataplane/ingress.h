@@ -31,6 +31,10 @@ struct ingress *ingress_free(struct ingress *i);
 size_t ingress_drain(struct ingress *i, const struct snapshot *s, const struct snapshot_sock *k,
 		     bool *ret_full);
 
+/* The merge windows of snapshot s on this worker: what waited out its window is given up or
+ * settled, what can go is sent. Returns the CLOCK_MONOTONIC usec of the next deadline, or 0. */
+uint64_t ingress_tick(struct ingress *i, const struct snapshot *s, uint64_t now);
+
 /* True if records were queued for the control plane since the last call. */
 bool ingress_take_records(struct ingress *i);
 

@@ -7,6 +7,7 @@
 #include "stream/rtp.h"
 
 #define SLOT_MASK (REDUNDANCY_SLOTS - 1)
+#define BAD_SEQ_SET 0x10000u
 
 enum slot_state {
 	SLOT_EMPTY,
@@ -187,22 +188,43 @@ void redundancy_merge_push(struct redundancy_merge *m, size_t input,
 		m->next = m->tail = h.seq;
 	}
 	ahead = (uint16_t)(h.seq - m->next);
-	if (ahead >= REDUNDANCY_SLOTS && (uint16_t)(m->next - h.seq) > REDUNDANCY_SLOTS) {
-		/* neither within the window ahead nor a recent number behind */
+	if (ahead >= REDUNDANCY_SLOTS && ahead < RTP_SEQ_MOD / 2) {
+		/* ahead beyond the window: a loss longer than it (the numbers skipped are lost
+		 * on every input), or beyond RFC 3550's MAX_DROPOUT a restarted stream */
+		if (ahead <= RTP_MAX_DROPOUT) {
+			uint64_t skipped = ahead - m->held;
+
+			COUNTER_ADD(m->pub.lost_all, skipped);
+			for (size_t i = 0; i < m->n_inputs; i++)
+				COUNTER_ADD(in[i].lost, skipped);
+		}
 		resync(m, h.seq, in, fn, userdata, policy);
 		ahead = 0;
+	} else if (ahead >= REDUNDANCY_SLOTS) {
+		uint16_t behind = (uint16_t)(m->next - h.seq);
+
+		/* Behind next: a copy of a number forwarded or given up already. Far behind
+		 * (more than MAX_DROPOUT) twice in a row with consecutive numbers, and nothing
+		 * within the window between them: the sender started again lower (RFC 3550
+		 * A.1's bad_seq); else a very late copy (an input lagging the others). */
+		if (behind > RTP_MAX_DROPOUT && m->bad_seq == (BAD_SEQ_SET | h.seq)) {
+			resync(m, h.seq, in, fn, userdata, policy);
+			ahead = 0;
+		} else {
+			sl = &m->slots[h.seq & SLOT_MASK];
+			if (behind > RTP_MAX_DROPOUT)
+				m->bad_seq = BAD_SEQ_SET | (uint16_t)(h.seq + 1);
+			if (sl->seq == h.seq && sl->state == SLOT_SENT) {
+				sl->mask |= bit;
+				COUNTER_ADD(m->pub.duplicates, 1);
+			} else
+				COUNTER_ADD(m->pub.late, 1);
+			release(m, now, in, fn, userdata, policy);
+			return;
+		}
 	}
+	m->bad_seq = 0;
 	sl = &m->slots[h.seq & SLOT_MASK];
-	if (ahead >= REDUNDANCY_SLOTS) {
-		/* behind next: forwarded or given up already */
-		if (sl->seq == h.seq && sl->state == SLOT_SENT) {
-			sl->mask |= bit;
-			COUNTER_ADD(m->pub.duplicates, 1);
-		} else
-			COUNTER_ADD(m->pub.late, 1);
-		release(m, now, in, fn, userdata, policy);
-		return;
-	}
 	if (sl->seq == h.seq && sl->state == SLOT_HELD) {
 		sl->mask |= bit;
 		COUNTER_ADD(m->pub.duplicates, 1);

@@ -71,6 +71,8 @@ struct redundancy_merge {
 	uint16_t next;               /* the number to forward next */
 	uint16_t tail;               /* the oldest forwarded number still awaiting copies */
 	size_t held;                 /* numbers waiting (received, not forwarded yet) */
+	uint32_t bad_seq;            /* far behind: 0x10000 | the number that would confirm a
+				      * restart; 0: none */
 	struct redundancy_slot *slots; /* [REDUNDANCY_SLOTS] */
 };
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "macro.h"
 #include "recordq.h"
+#include "redundancy.h"
 #include "relay.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -80,6 +81,19 @@ struct rpolicy {
 	sd_event_source *stall_timer;
 	sd_event_source *rejoin_timer;
 
+	/* redundant inputs (redundancy.h): the workers' counters [worker * n_inputs + input]
+	 * and merge windows [worker]; failover: the active input, chosen by failover_timer */
+	size_t n_inputs;
+	enum policy_redundancy redundancy;
+	uint64_t merge_window_usec;
+	struct counters_input *in_counters;
+	struct redundancy_merge **merge;
+	uint32_t active;
+	uint64_t switches, switch_realtime;
+	uint64_t primary_since;        /* CLOCK_MONOTONIC: healthy since; 0: not healthy */
+	uint64_t failover_period;
+	sd_event_source *failover_timer;
+
 	/* stream analysis: the workers' state (analyze.h, [worker]; NULL: none) and what the
 	 * journal was told; the timer runs only while the stream is on the air */
 	struct analyze *analyze;
@@ -127,6 +141,8 @@ struct relay {
 	size_t n_socks;
 	struct rsock ***by_port;       /* [port][worker], NULL: not received on */
 	int *port_error;               /* [port]: why its receive sockets could not be opened */
+	int *port_single;              /* [port]: the one worker reading it (a merge policy's inputs
+					* meet in one window), or -1: spread over the workers */
 	bool ports_failed;             /* some port has an error: try again on link events */
 	struct rsock **gone;           /* removed, to unwatch and retire after the next publish */
 	size_t n_gone;
@@ -148,6 +164,10 @@ struct relay {
 	size_t n_local;
 	bool local_dirty;
 };
+
+/* redundant inputs (below) */
+static int snapshot_inputs_fill(struct snapshot_policy *sp, const struct rpolicy *rp);
+static void merge_ensure(struct rpolicy *rp, unsigned w);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                     */
@@ -394,7 +414,8 @@ static bool outputs_equal(const struct policy *a, const struct policy *b)
 /* ------------------------------------------------------------------------------------------ */
 /* The snapshot                                                                                */
 
-static int route_add(struct rsock *rs, in_addr_t group, int ifindex, uint32_t policy)
+static int route_add(struct rsock *rs, in_addr_t group, int ifindex, uint32_t policy,
+		     uint32_t input)
 {
 	if (rs->n_routes == rs->cap_routes) {
 		size_t nc = rs->cap_routes ? rs->cap_routes * 2 : 32;
@@ -405,7 +426,7 @@ static int route_add(struct rsock *rs, in_addr_t group, int ifindex, uint32_t po
 		rs->routes = v;
 		rs->cap_routes = nc;
 	}
-	rs->routes[rs->n_routes++] = (struct snapshot_route){ group, ifindex, policy };
+	rs->routes[rs->n_routes++] = (struct snapshot_route){ group, ifindex, policy, input };
 	return 0;
 }
 
@@ -474,6 +495,12 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 		.n_outputs = out ? rp->n_outputs : 0,
 		.id = rp->id,
 	};
+	if (snapshot_inputs_fill(sp, rp) < 0) {
+		free(src);
+		free(exc);
+		free(out);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -483,6 +510,18 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 static unsigned group_worker(const struct relay *r, in_addr_t group)
 {
 	return (unsigned)(ntohl(group) % (uint32_t)r->n_workers);
+}
+
+/* The receive socket of port that reads group: its worker's, or the port's one socket when a
+ * merge policy receives on the port (ports_sync). */
+static struct rsock *port_sock(const struct relay *r, uint16_t port, in_addr_t group)
+{
+	struct rsock **v = r->by_port ? r->by_port[port] : NULL;
+	int single = r->port_single ? r->port_single[port] : -1;
+
+	if (!v)
+		return NULL;
+	return single >= 0 ? v[single] : v[group_worker(r, group)];
 }
 
 /* Which policies each receive socket's datagrams belong to: every membership of a relay or log
@@ -507,9 +546,12 @@ static void routes_collect(struct relay *r)
 		rp = rpolicy_find(r, mb->policy);
 		if (!rp || !policy_has_data_path(rp->conf))
 			continue;
-		rs = r->by_port[mb->port][group_worker(r, mb->group.s_addr)];
-		if (rs && route_add(rs, mb->group.s_addr, mb->ifindex, rp->index) < 0)
+		rs = port_sock(r, mb->port, mb->group.s_addr);
+		if (!rs)
+			continue;
+		if (route_add(rs, mb->group.s_addr, mb->ifindex, rp->index, (uint32_t)mb->input) < 0)
 			log_error_errno(ENOMEM, "Failed to map %s's socket: %m", mb->policy);
+		merge_ensure(rp, rs->worker);
 	}
 }
 
@@ -572,6 +614,12 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 			bound = rs->coalesce_max_usec;
 	}
 	s->coalesce_usec = bound;
+	s->merge_policies = calloc(np ? np : 1, sizeof(*s->merge_policies));
+	if (!s->merge_policies)
+		goto fail;
+	for (struct rpolicy *rp = r->head; rp; rp = rp->next)
+		if (policy_has_data_path(rp->conf) && rp->merge)
+			s->merge_policies[s->n_merge_policies++] = rp->index;
 
 	if (r->local_dirty)
 		local_addresses_refresh(r);
@@ -736,7 +784,8 @@ static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
  * (igmp_max_memberships) made delivery cost grow with the number of groups (doc/performance.md:
  * 2,000 groups on one port capped the whole host near 11,000 datagrams/s). The memberships are
  * held by the membership engine on sockets bound to nothing. */
-static int rsock_open(struct relay *r, uint16_t port, unsigned w, struct rsock **ret)
+static int rsock_open(struct relay *r, uint16_t port, unsigned w, bool spread,
+		      struct rsock **ret)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	_cleanup_close_ int fd = -1;
@@ -764,7 +813,7 @@ static int rsock_open(struct relay *r, uint16_t port, unsigned w, struct rsock *
 	k = ipv4opt_set_timestamp_ns(fd, true);
 	if (k < 0)
 		return k;
-	if (r->n_workers > 1) {
+	if (spread && r->n_workers > 1) {
 		/* This worker's groups only: destination address (the IPv4 header, before the UDP
 		 * one the filter starts at) modulo the number of workers. */
 		struct sock_filter f[] = {
@@ -833,36 +882,67 @@ static void rsock_remove(struct relay *r, struct rsock *rs)
 /* Receive sockets for the ports of c's relay and log policies, and only those. A port that
  * cannot be bound (another service holds it without SO_REUSEADDR) is logged, and tried again
  * at the next reload. */
+static void want_port(uint8_t *want, int *single, uint16_t port, int merge_worker)
+{
+	if (port == 0)
+		return;
+	want[port / 8] |= (uint8_t)(1u << (port % 8));
+	if (merge_worker >= 0)
+		single[port] = merge_worker;
+}
+
 static void ports_sync(struct relay *r, const struct config *c)
 {
 	uint8_t want[65536 / 8] = { 0 };
+	_cleanup_free_ int *single = NULL;
 	bool failed = false;
 
 	if (!r->by_port) {
 		r->by_port = calloc(65536, sizeof(*r->by_port));
 		r->port_error = calloc(65536, sizeof(*r->port_error));
-		if (!r->by_port || !r->port_error) {
+		r->port_single = malloc(65536 * sizeof(*r->port_single));
+		if (!r->by_port || !r->port_error || !r->port_single) {
 			log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
 			return;
 		}
+		for (size_t p = 0; p < 65536; p++)
+			r->port_single[p] = -1;
 	}
-	for (size_t i = 0; c && i < c->n_policies; i++)
-		if (policy_has_data_path(&c->policies[i]) && c->policies[i].port > 0)
-			want[c->policies[i].port / 8] |= (uint8_t)(1u << (c->policies[i].port % 8));
+	single = malloc(65536 * sizeof(*single));
+	if (!single) {
+		log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
+		return;
+	}
+	for (size_t p = 0; p < 65536; p++)
+		single[p] = -1;
+	/* The ports of the relay, log and monitor policies and of their inputs. A merge
+	 * policy's ports are read by one worker, so that its inputs meet in one window. */
+	for (size_t i = 0; c && i < c->n_policies; i++) {
+		const struct policy *p = &c->policies[i];
+		int mw = p->redundancy == POLICY_REDUNDANCY_MERGE ? (int)(i % r->n_workers) : -1;
+
+		if (!policy_has_data_path(p))
+			continue;
+		want_port(want, single, p->port, mw);
+		for (size_t k = 0; k < p->n_inputs; k++)
+			want_port(want, single, p->inputs[k].port, mw);
+	}
 	for (unsigned port = 1; port < 65536; port++) {
 		bool wanted = want[port / 8] & (1u << (port % 8));
 		struct rsock **v = r->by_port[port];
 		int k = 0;
 
-		if (!wanted && v) {
+		/* Gone, or read another way (spread over the workers, or by one): closed, and
+		 * opened again below as now wanted. */
+		if (v && (!wanted || single[port] != r->port_single[port])) {
 			for (size_t w = 0; w < r->n_workers; w++)
 				if (v[w])
 					rsock_remove(r, v[w]);
 			free(v);
-			r->by_port[port] = NULL;
+			v = r->by_port[port] = NULL;
 			r->port_error[port] = 0;
-			continue;
 		}
+		r->port_single[port] = single[port];
 		if (!wanted)
 			continue;
 		if (!v) {
@@ -874,8 +954,8 @@ static void ports_sync(struct relay *r, const struct config *c)
 			r->by_port[port] = v;
 		}
 		for (size_t w = 0; w < r->n_workers && k >= 0; w++)
-			if (!v[w])
-				k = rsock_open(r, (uint16_t)port, (unsigned)w, &v[w]);
+			if (!v[w] && (single[port] < 0 || (int)w == single[port]))
+				k = rsock_open(r, (uint16_t)port, (unsigned)w, single[port] < 0, &v[w]);
 		if (k < 0 && r->port_error[port] != k)
 			log_error_errno(k, "Failed to receive on port %u: %m; the policies on it get "
 					"nothing until it can be bound (tried again at each reload "
@@ -890,9 +970,12 @@ static void ports_sync(struct relay *r, const struct config *c)
 
 int relay_get_port_rcvbuf(struct relay *r, uint16_t port)
 {
-	struct rsock *rs = r->by_port && r->by_port[port] ? r->by_port[port][0] : NULL;
+	struct rsock **v = r->by_port ? r->by_port[port] : NULL;
 
-	return rs ? rs->rcvbuf : -ENOENT;
+	for (size_t w = 0; v && w < r->n_workers; w++)
+		if (v[w])
+			return v[w]->rcvbuf;
+	return -ENOENT;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1011,6 +1094,198 @@ static int rpolicy_analyze(struct relay *r, struct rpolicy *rp)
 	rp->stream_loss_usec = 0;
 	rp->stream_timer = sd_event_source_disable_unref(rp->stream_timer);
 	mark_dirty(r);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Redundant inputs (redundancy.h): failover decided here, merge in the workers                */
+
+static void merge_free(void *p)
+{
+	redundancy_merge_free(p);
+}
+
+/* Retires the workers' state of rp's inputs (a worker may still use it). */
+static void inputs_retire(struct relay *r, struct rpolicy *rp, bool now)
+{
+	for (size_t w = 0; rp->merge && w < r->n_workers; w++) {
+		if (now)
+			redundancy_merge_free(rp->merge[w]);
+		else
+			(void)retire_later(r, merge_free, rp->merge[w]);
+	}
+	if (now) {
+		free(rp->merge);
+		free(rp->in_counters);
+	} else {
+		(void)retire_later(r, free, rp->merge);
+		(void)retire_later(r, free, rp->in_counters);
+	}
+	rp->merge = NULL;
+	rp->in_counters = NULL;
+	rp->n_inputs = 0;
+}
+
+static uint64_t input_last(const struct relay *r, const struct rpolicy *rp, size_t i)
+{
+	uint64_t last = 0;
+
+	for (size_t w = 0; w < r->n_workers; w++) {
+		uint64_t t = COUNTER_GET(rp->in_counters[w * rp->n_inputs + i].last_mono);
+
+		if (t > last)
+			last = t;
+	}
+	return last;
+}
+
+static bool input_healthy(const struct relay *r, const struct rpolicy *rp, size_t i, uint64_t now)
+{
+	uint64_t last = input_last(r, rp, i);
+
+	return last > 0 && now < last + rp->conf->failover_timeout_usec;
+}
+
+static void failover_switch(struct relay *r, struct rpolicy *rp, uint32_t to, const char *why)
+{
+	char group[INET_ADDRSTRLEN] = "";
+	struct log_ctx ctx = { .policy = rp->name, .group = group };
+	uint32_t from = rp->active;
+
+	(void)inet_ntop(AF_INET, &rp->conf->inputs[to].group, group, sizeof(group));
+	rp->active = to;
+	rp->switches++;
+	rp->switch_realtime = now_usec(r, CLOCK_REALTIME);
+	log_full_errno(LOG_WARNING, 0, &ctx, "Policy %s: input %u (%s) is active, was input %u: %s",
+		       rp->name, to + 1, group, from + 1, why);
+	mark_dirty(r);
+}
+
+/* Runs every failover_timeout / 10 while the policy exists: the switch comes at most that
+ * late after the active input fell silent for failover_timeout. */
+static int on_failover(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct rpolicy *rp = userdata;
+	struct relay *r = rp->relay;
+	const struct policy *p = rp->conf;
+	uint64_t now = now_usec(r, CLOCK_MONOTONIC);
+
+	if (rp->n_inputs > 0 && p->redundancy == POLICY_REDUNDANCY_FAILOVER) {
+		bool primary = input_healthy(r, rp, 0, now);
+
+		if (!primary)
+			rp->primary_since = 0;
+		else if (rp->primary_since == 0)
+			rp->primary_since = now;
+		if (!input_healthy(r, rp, rp->active, now)) {
+			/* the next healthy input after the active one, in the file's order */
+			for (size_t k = 1; k < rp->n_inputs; k++) {
+				uint32_t i = (uint32_t)((rp->active + k) % rp->n_inputs);
+
+				if (input_healthy(r, rp, i, now)) {
+					failover_switch(r, rp, i, "the active input is silent");
+					break;
+				}
+			}
+		} else if (rp->active != 0 && primary && p->revert_after_usec > 0 &&
+			   now >= rp->primary_since + p->revert_after_usec)
+			failover_switch(r, rp, 0, "the primary is healthy again");
+	}
+	(void)sd_event_source_set_time(s, usec + rp->failover_period);
+	return 0;
+}
+
+/* The state of rp's inputs follows its inputs and redundancy: kept while they stay, else
+ * started again. */
+static int rpolicy_inputs(struct relay *r, struct rpolicy *rp)
+{
+	const struct policy *p = rp->conf;
+	bool same = rp->n_inputs == p->n_inputs && rp->redundancy == p->redundancy &&
+		    rp->merge_window_usec == p->merge_window_usec;
+	int k;
+
+	if (!same) {
+		inputs_retire(r, rp, false);
+		rp->active = 0;
+		rp->primary_since = 0;
+		rp->redundancy = p->redundancy;
+		rp->merge_window_usec = p->merge_window_usec;
+		if (p->n_inputs > 0) {
+			rp->in_counters = counters_alloc(r->n_workers * p->n_inputs,
+							 sizeof(*rp->in_counters));
+			rp->merge = p->redundancy == POLICY_REDUNDANCY_MERGE ?
+				    calloc(r->n_workers, sizeof(*rp->merge)) : NULL;
+			if (!rp->in_counters ||
+			    (p->redundancy == POLICY_REDUNDANCY_MERGE && !rp->merge)) {
+				free(rp->in_counters);
+				free(rp->merge);
+				rp->in_counters = NULL;
+				rp->merge = NULL;
+				rp->redundancy = POLICY_REDUNDANCY_NONE;
+				return -ENOMEM;
+			}
+			rp->n_inputs = p->n_inputs;
+		}
+		mark_dirty(r);
+	}
+	if (p->redundancy != POLICY_REDUNDANCY_FAILOVER) {
+		rp->failover_timer = sd_event_source_disable_unref(rp->failover_timer);
+		return 0;
+	}
+	rp->failover_period = p->failover_timeout_usec / 10 > 1000 ? p->failover_timeout_usec / 10 :
+								      1000;
+	if (rp->failover_timer)
+		return 0;
+	k = sd_event_add_time_relative(r->event, &rp->failover_timer, CLOCK_MONOTONIC,
+				       rp->failover_period, 1000, on_failover, rp);
+	if (k < 0)
+		return k;
+	return sd_event_source_set_enabled(rp->failover_timer, SD_EVENT_ON);
+}
+
+/* A merge policy's window on worker w, made when a socket of that worker first routes to it. */
+static void merge_ensure(struct rpolicy *rp, unsigned w)
+{
+	if (!rp->merge || rp->merge[w])
+		return;
+	if (redundancy_merge_new(rp->n_inputs, rp->merge_window_usec, &rp->merge[w]) < 0)
+		log_full_errno(LOG_ERR, ENOMEM, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to allocate the merge window: %m", rp->name);
+}
+
+/* The inputs' copies for the snapshot: one block, the addresses after the array. */
+static int snapshot_inputs_fill(struct snapshot_policy *sp, const struct rpolicy *rp)
+{
+	const struct policy *p = rp->conf;
+	size_t n_addr = 0, off;
+	struct snapshot_input *v;
+	struct in_addr *a;
+
+	if (rp->n_inputs == 0 || rp->n_inputs != p->n_inputs)
+		return 0;
+	for (size_t i = 0; i < p->n_inputs; i++)
+		n_addr += p->inputs[i].n_sources + p->inputs[i].n_exclude;
+	v = malloc(p->n_inputs * sizeof(*v) + n_addr * sizeof(*a));
+	if (!v)
+		return -ENOMEM;
+	a = (struct in_addr *)(void *)(v + p->n_inputs);
+	off = 0;
+	for (size_t i = 0; i < p->n_inputs; i++) {
+		const struct policy_input *in = &p->inputs[i];
+
+		memcpy(a + off, in->sources, in->n_sources * sizeof(*a));
+		memcpy(a + off + in->n_sources, in->exclude, in->n_exclude * sizeof(*a));
+		v[i] = (struct snapshot_input){ .sources = a + off, .n_sources = in->n_sources,
+						.exclude = a + off + in->n_sources,
+						.n_exclude = in->n_exclude };
+		off += in->n_sources + in->n_exclude;
+	}
+	sp->redundancy = rp->redundancy;
+	sp->n_inputs = rp->n_inputs;
+	sp->inputs = v;
+	sp->in_counters = rp->in_counters;
+	sp->active = rp->active;
+	sp->merge = rp->merge;
 	return 0;
 }
 
@@ -1296,6 +1571,8 @@ static struct rpolicy *rpolicy_free(struct relay *r, struct rpolicy *rp, bool no
 		(void)retire_later(r, free, rp->analyze);
 	}
 	sd_event_source_disable_unref(rp->stream_timer);
+	inputs_retire(r, rp, now);
+	sd_event_source_disable_unref(rp->failover_timer);
 	capture_free(rp->capture);
 	free(rp->outputs);
 	sd_event_source_disable_unref(rp->stall_timer);
@@ -1349,6 +1626,10 @@ static int rpolicy_new(struct relay *r, const struct policy *p)
 	if (k < 0)
 		log_full_errno(LOG_ERR, k, &(struct log_ctx){ .policy = rp->name },
 			       "Policy %s: failed to set up stream analysis: %m", rp->name);
+	k = rpolicy_inputs(r, rp);
+	if (k < 0)
+		log_full_errno(LOG_ERR, k, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up its inputs: %m", rp->name);
 	mark_dirty(r);
 	return rpolicy_timers(r, rp);
 }
@@ -1372,6 +1653,9 @@ static int rpolicy_update(struct relay *r, struct rpolicy *rp, const struct poli
 	if (rpolicy_analyze(r, rp) < 0)
 		log_full_errno(LOG_ERR, -ENOMEM, &(struct log_ctx){ .policy = rp->name },
 			       "Policy %s: failed to set up stream analysis: %m", rp->name);
+	if (rpolicy_inputs(r, rp) < 0)
+		log_full_errno(LOG_ERR, ENOMEM, &(struct log_ctx){ .policy = rp->name },
+			       "Policy %s: failed to set up its inputs: %m", rp->name);
 	/* The snapshot holds copies of the policy: a new one for every reload. */
 	mark_dirty(r);
 	if (old->stall_timeout_usec != p->stall_timeout_usec ||
@@ -1586,6 +1870,90 @@ static int outputs_json(const struct rpolicy *rp, struct json_object *obj)
 	return k;
 }
 
+/* stats: "redundancy", "active_input", "switches", "recovered", "lost_all", and "inputs":
+ * [{group, datagrams, bytes, lost, active, ...}]. */
+static int inputs_json(struct relay *r, const struct rpolicy *rp, uint64_t now,
+		       struct json_object *obj)
+{
+	const struct policy *p = rp->conf;
+	struct redundancy_counters t = { 0 };
+	struct json_object *arr;
+	int k = 0;
+
+	if (rp->n_inputs == 0 || rp->n_inputs != p->n_inputs)
+		return 0;
+	for (size_t w = 0; rp->merge && w < r->n_workers; w++) {
+		const struct redundancy_counters *c = rp->merge[w] ? &rp->merge[w]->pub : NULL;
+
+		if (!c)
+			continue;
+		t.forwarded += COUNTER_GET(c->forwarded);
+		t.recovered += COUNTER_GET(c->recovered);
+		t.lost_all += COUNTER_GET(c->lost_all);
+		t.duplicates += COUNTER_GET(c->duplicates);
+		t.late += COUNTER_GET(c->late);
+		t.not_rtp += COUNTER_GET(c->not_rtp);
+		t.too_big += COUNTER_GET(c->too_big);
+		t.resyncs += COUNTER_GET(c->resyncs);
+	}
+	k |= json_object_object_add(obj, "redundancy",
+				    json_object_new_string(policy_redundancy_to_string(rp->redundancy)));
+	if (rp->redundancy == POLICY_REDUNDANCY_FAILOVER)
+		k |= add_u64(obj, "active_input", rp->active + 1);
+	else
+		k |= json_object_object_add(obj, "active_input", NULL);
+	k |= add_u64(obj, "switches", rp->switches);
+	k |= add_u64(obj, "recovered", t.recovered);
+	k |= add_u64(obj, "lost_all", t.lost_all);
+	k |= add_u64(obj, "merge_duplicates", t.duplicates);
+	k |= add_u64(obj, "merge_late", t.late);
+	k |= add_u64(obj, "merge_not_rtp", t.not_rtp);
+	k |= add_u64(obj, "merge_too_big", t.too_big);
+	k |= add_u64(obj, "merge_resyncs", t.resyncs);
+	arr = json_object_new_array();
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < rp->n_inputs; i++) {
+		struct json_object *o = json_object_new_object();
+		uint64_t pk = 0, by = 0, inact = 0, lost = 0, first = 0, last;
+		char g[INET_ADDRSTRLEN];
+		bool active;
+
+		if (!o || json_object_array_add(arr, o) < 0) {
+			json_object_put(o);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+		for (size_t w = 0; w < r->n_workers; w++) {
+			const struct counters_input *c = &rp->in_counters[w * rp->n_inputs + i];
+
+			pk += COUNTER_GET(c->packets);
+			by += COUNTER_GET(c->bytes);
+			inact += COUNTER_GET(c->inactive);
+			lost += COUNTER_GET(c->lost);
+			first += COUNTER_GET(c->first);
+		}
+		last = input_last(r, rp, i);
+		active = rp->redundancy == POLICY_REDUNDANCY_MERGE ?
+			 last > 0 && now < last + p->merge_window_usec + 1000000 :
+			 i == rp->active;
+		(void)inet_ntop(AF_INET, &p->inputs[i].group, g, sizeof(g));
+		k |= json_object_object_add(o, "input", json_object_new_int64((int64_t)i + 1));
+		k |= json_object_object_add(o, "group", json_object_new_string(g));
+		k |= add_u64(o, "port", p->inputs[i].port);
+		k |= json_object_object_add(o, "active", json_object_new_boolean(active));
+		k |= add_u64(o, "packets_received", pk);
+		k |= add_u64(o, "bytes_received", by);
+		k |= add_u64(o, "inactive_packets", inact);
+		k |= add_u64(o, "lost_packets", lost);
+		k |= add_u64(o, "forwarded_first", first);
+		k |= add_double(o, "last_packet_age_seconds",
+				last > 0 && now >= last ? (double)(now - last) / 1e6 : -1.0);
+	}
+	k |= json_object_object_add(obj, "inputs", arr);
+	return k ? -ENOMEM : 0;
+}
+
 int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj)
 {
 	static const struct rpolicy zero;
@@ -1682,7 +2050,17 @@ int relay_stats_policy_json(struct relay *r, const char *policy, struct json_obj
 		k |= log_json(rp, obj);
 	if (rp->analyze)
 		k |= analyze_json(rp->analyze, r->n_workers, now * 1000, obj);
+	k |= inputs_json(r, rp, now, obj);
 	return k ? -ENOMEM : 0;
+}
+
+int relay_policy_active_input(struct relay *r, const char *policy)
+{
+	const struct rpolicy *rp = rpolicy_find(r, policy);
+
+	if (!rp || rp->n_inputs == 0 || rp->redundancy != POLICY_REDUNDANCY_FAILOVER)
+		return -1;
+	return (int)rp->active;
 }
 
 int relay_stats_json(struct relay *r, struct json_object *obj)
@@ -1809,6 +2187,7 @@ struct relay *relay_free(struct relay *r)
 		free(r->by_port[p]);
 	free(r->by_port);
 	free(r->port_error);
+	free(r->port_single);
 	free(r->buckets);
 	free(r->id_buckets);
 	free(r->local);

@@ -66,6 +66,10 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
  * -ENOMEM. */
 int relay_stats_policy_json(struct relay *r, const char *policy, struct json_object *obj);
 
+/* The input policy `policy` forwards now (0-based: failover's active input), or -1 (merge:
+ * every input; no inputs; no such policy). */
+int relay_policy_active_input(struct relay *r, const char *policy);
+
 /* Adds the relay's own counters to obj: unmatched_packets (on data sockets, claimed by no
  * policy), loop_packets, rxq_overflow_packets, receive_errors, data_sockets, workers. */
 int relay_stats_json(struct relay *r, struct json_object *obj);

@@ -82,7 +82,9 @@ void snapshot_free(struct snapshot *s)
 		free((void *)s->policies[i].sources);
 		free((void *)s->policies[i].exclude);
 		free((void *)s->policies[i].outputs);
+		free((void *)s->policies[i].inputs); /* one block with the inputs' addresses */
 	}
+	free(s->merge_policies);
 	for (size_t i = 0; i < s->n_socks; i++)
 		free((void *)s->socks[i].routes);
 	free(s->policies);

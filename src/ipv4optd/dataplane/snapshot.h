@@ -42,6 +42,9 @@ struct snapshot_output {
 
 struct analyze;
 
+struct redundancy_merge;
+struct snapshot_input;
+
 struct snapshot_policy {
 	enum policy_action action;
 	struct analyze *analyze;              /* [worker]; NULL: analyze "none" (analyze.h) */
@@ -54,6 +57,21 @@ struct snapshot_policy {
 	const struct snapshot_output *outputs;
 	size_t n_outputs;
 	uint64_t id;                          /* the relay's id of the policy (recordq) */
+	/* redundant inputs (redundancy.h): NONE, or n_inputs >= 2 */
+	enum policy_redundancy redundancy;
+	size_t n_inputs;
+	const struct snapshot_input *inputs;  /* copies, owned by the snapshot */
+	struct counters_input *in_counters;   /* [worker * n_inputs + input] */
+	uint32_t active;                      /* failover: the input forwarded */
+	struct redundancy_merge **merge;      /* merge: [worker], NULL where it has no socket */
+};
+
+/* An input's own source filter (checked again, as a policy's). */
+struct snapshot_input {
+	const struct in_addr *sources;
+	size_t n_sources;
+	const struct in_addr *exclude;
+	size_t n_exclude;
 };
 
 /* (group, arrival interface) -> policy, for one socket. */
@@ -61,6 +79,7 @@ struct snapshot_route {
 	in_addr_t group;
 	int ifindex;
 	uint32_t policy;                /* index into policies */
+	uint32_t input;                 /* of a policy with inputs: which; else 0 */
 };
 
 struct snapshot_sock {
@@ -85,6 +104,8 @@ struct snapshot {
 	uint16_t *send_ports;           /* the workers' send sockets' ports (loop protection) */
 	size_t n_send_ports;
 	uint64_t coalesce_usec;         /* the longest a worker may wait for more (0: never) */
+	uint32_t *merge_policies;       /* indexes of the policies with redundancy merge */
+	size_t n_merge_policies;
 };
 
 /* Lookups a worker makes. */

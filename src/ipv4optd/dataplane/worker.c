@@ -98,6 +98,7 @@ static void *worker_main(void *userdata)
 {
 	struct worker *w = userdata;
 	struct epoll_event evs[WORKER_EVENTS];
+	uint64_t deadline = 0;       /* the merge windows' next (redundancy.h); 0: none */
 
 	/* Waits of a few hundred µs: the default timer slack (50 µs) would stretch them. */
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
@@ -117,11 +118,20 @@ static void *worker_main(void *userdata)
 		const struct snapshot *s;
 		size_t total = 0;
 		bool full = false;
-		uint64_t wait;
+		uint64_t wait, woke;
 		int n;
 
+		int timeout = -1;
+
+		if (deadline > 0) {
+			uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
+
+			/* a missing number waits out its merge window: a timed wake-up, rounded up */
+			timeout = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+		}
 		snapshot_reader_leave(w->domain, w->id);
-		n = epoll_wait(w->epfd, evs, WORKER_EVENTS, -1);
+		n = epoll_wait(w->epfd, evs, WORKER_EVENTS, timeout);
+		woke = clock_now_usec(CLOCK_MONOTONIC);
 		if (n < 0 && errno != EINTR)
 			break;
 		s = snapshot_reader_enter(w->domain, w->id);
@@ -139,6 +149,13 @@ static void *worker_main(void *userdata)
 			total += ingress_drain(w->ingress, s, k, &f);
 			full |= f;
 		}
+		/* The merge windows are looked at as of the wake-up: what arrived before it has
+		 * been read (every ready socket was drained, the others had nothing), what came
+		 * since may hold a copy a window waits for, so later times are not judged yet.
+		 * After a full read more is queued: looked at once it is read (the loop comes back
+		 * at once). */
+		deadline = s && s->n_merge_policies > 0 && !full ?
+			   ingress_tick(w->ingress, s, woke) : 0;
 		COUNTER_ADD(w->counters.wakeups, 1);
 		COUNTER_ADD(w->counters.datagrams, total);
 		if (egress_take_notify(w->egress) | ingress_take_records(w->ingress)) {
