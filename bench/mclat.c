@@ -353,9 +353,16 @@ static int do_recv(int argc, char **argv)
 		return 1;
 	}
 	if (group.s_addr) {
-		(void)ipv4opt_set_multicast_all(fd, false);
+		/* The memberships on a socket bound to nothing: the kernel walks a receiving
+		 * socket's membership list for each datagram (ip_mc_sf_allow), so 2,000 of them on
+		 * the bound socket would make the receiver's cost grow with the groups. The bound
+		 * socket takes what the host accepts for the port (IP_MULTICAST_ALL, the default). */
+		int hold = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (hold < 0)
+			return 1;
 		for (unsigned long i = 0; i < (unsigned long)groups; i++) {
-			r = ipv4opt_join_group(fd, ifindex, group_nth(group, i));
+			r = ipv4opt_join_group(hold, ifindex, group_nth(group, i));
 			if (r < 0) {
 				fprintf(stderr, "mclat: join of group %lu of %.0f: %s%s\n", i + 1,
 					groups, ipv4opt_strerror(r),

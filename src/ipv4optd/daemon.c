@@ -325,11 +325,11 @@ int daemon_new(const struct daemon_options *opts, struct daemon **ret)
 	if (r < 0)
 		log_warning_errno(r, "Failed to enable the watchdog: %m");
 
-	/* The data path first: the membership engine calls its hooks for each data socket. */
+	/* The data path first: it maps what the membership engine holds to its policies. */
 	r = relay_new(d->event, d->config->workers, &d->relay);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the data path: %m");
-	r = members_new(relay_members_hooks(), d->relay, &d->members);
+	r = members_new(&d->members);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up memberships: %m");
 	relay_set_members(d->relay, d->members);
@@ -407,7 +407,7 @@ struct daemon *daemon_free(struct daemon *d)
 	sd_event_source_disable_unref(d->diagnose_soon);
 	diagnose_free(d->diagnose);
 	members_free(d->members); /* leaves every group */
-	relay_free(d->relay);      /* after members: their sockets' hooks call it */
+	relay_free(d->relay);      /* after members (it reads their memberships until then) */
 	links_free(d->links);
 	config_free(d->config);
 	sd_event_unref(d->event);

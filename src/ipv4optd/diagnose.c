@@ -835,12 +835,12 @@ static ssize_t pindex_find(const struct pindex *x, const char *name)
 static void check_rcvbuf(struct run *run, const struct policy *p, const struct member *mb)
 {
 	int want = run->in->config->rcvbuf > 0 ? run->in->config->rcvbuf : CONFIG_DEFAULT_RCVBUF;
-	int held = -1, grant, fd = member_hold_fd(mb, 0);
+	/* What the data plane's receive sockets of the policy's port were granted. */
+	int held = run->in->relay ? relay_get_port_rcvbuf(run->in->relay, mb->port) : -1, grant;
 	long rmem_max = -1;
-	socklen_t sl = sizeof(held);
 	char errs[160] = "", hint[512];
 
-	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &held, &sl) < 0)
+	if (held < 0)
 		held = -1;
 	grant = rcvbuf_grant(run, want);
 	(void)proc_read_int(run, "sys/net/core/rmem_max", &rmem_max);

@@ -39,8 +39,6 @@ struct runtime_join {
 };
 
 struct members {
-	const struct members_hooks *hooks;
-	void *userdata;
 	const struct links *links;
 	struct member *head, *tail;
 	size_t n;
@@ -132,31 +130,13 @@ static int msock_new(struct members *m, uint16_t port, struct msock **ret)
 {
 	_cleanup_close_ int fd = -1;
 	struct msock *s;
-	int r;
 
 	m->failed_step = MEMBER_STEP_SOCKET;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (port > 0) {
-		struct sockaddr_in sin = {
-			.sin_family = AF_INET,
-			.sin_port = htons(port),
-		};
-
-		r = ipv4opt_set_reuse_addr(fd, true);
-		if (r < 0)
-			return r;
-		/* Only the groups this socket joined: several sockets share a port. */
-		r = ipv4opt_set_multicast_all(fd, false);
-		if (r < 0)
-			return r;
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			m->failed_step = MEMBER_STEP_BIND;
-			return -errno;
-		}
-	}
-	/* A socket of pool 0 is never bound: no datagram is ever queued to it. */
+	/* Never bound: no datagram is ever queued to it. The data plane receives on sockets of
+	 * its own (relay.h); the pools by port only keep each port's memberships apart. */
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -169,16 +149,6 @@ static int msock_new(struct members *m, uint16_t port, struct msock **ret)
 	s->cap = m->max_memberships;
 	s->port = port;
 	s->fd = TAKE_FD(fd);
-	if (port > 0 && m->hooks && m->hooks->socket_added) {
-		r = m->hooks->socket_added(m, s->fd, port, m->userdata);
-		if (r < 0) {
-			m->failed_step = MEMBER_STEP_RECEIVE;
-			safe_close(s->fd);
-			free(s->entries);
-			free(s);
-			return r;
-		}
-	}
 	s->next = m->socks;
 	m->socks = s;
 	m->n_socks++;
@@ -193,8 +163,6 @@ static void msock_close(struct members *m, struct msock *s)
 			*p = s->next;
 			break;
 		}
-	if (s->port > 0 && m->hooks && m->hooks->socket_removed)
-		m->hooks->socket_removed(m, s->fd, s->port, m->userdata);
 	safe_close(s->fd);
 	free(s->entries);
 	free(s);
@@ -788,11 +756,6 @@ int members_retry_failed(struct members *m, const char *ifname)
 	return n;
 }
 
-int member_hold_fd(const struct member *mb, size_t i)
-{
-	return i < mb->n_holds ? mb->holds[i]->fd : -EINVAL;
-}
-
 uint64_t members_generation(const struct members *m)
 {
 	return m->generation;
@@ -943,14 +906,12 @@ void members_set_log_level(struct members *m, int level)
 	m->log_level = level;
 }
 
-int members_new(const struct members_hooks *hooks, void *userdata, struct members **ret)
+int members_new(struct members **ret)
 {
 	struct members *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
-	m->hooks = hooks;
-	m->userdata = userdata;
 	m->log_level = LOG_INFO;
 	/* Per network namespace; read where the daemon runs. */
 	m->max_memberships = read_sysctl("/proc/sys/net/ipv4/igmp_max_memberships", 20);

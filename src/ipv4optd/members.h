@@ -94,15 +94,7 @@ const char *member_step_describe(const struct member *mb, char *buf, size_t size
 
 struct members;
 
-/* The data path's hooks for sockets of pools with a port (may be NULL). */
-struct members_hooks {
-	/* A socket bound to port was opened: set receive options, start reading. */
-	int (*socket_added)(struct members *m, int fd, uint16_t port, void *userdata);
-	/* It is about to be closed. */
-	void (*socket_removed)(struct members *m, int fd, uint16_t port, void *userdata);
-};
-
-int members_new(const struct members_hooks *hooks, void *userdata, struct members **ret);
+int members_new(struct members **ret);
 struct members *members_free(struct members *m);
 void members_freep(struct members **m);
 
@@ -123,10 +115,8 @@ int members_rejoin_policy(struct members *m, const char *policy);
  * interface of the name is reconciled instead. Returns how many were retried. */
 int members_retry_failed(struct members *m, const char *ifname);
 
-/* The data path's view of the pools: the fd of the socket that holds chunk i of a joined
- * member (-EINVAL past n_holds), and a counter that changes whenever a socket gains or loses
- * a membership (the data path rebuilds its per-socket map when it moves). */
-int member_hold_fd(const struct member *mb, size_t i);
+/* A counter that changes whenever a membership is gained or lost (the data plane maps
+ * datagrams to policies by the memberships held, and maps again when it moves). */
 uint64_t members_generation(const struct members *m);
 
 /* Leaves everything and closes every socket (shutdown). */

@@ -33,8 +33,6 @@ start_sender() { # SSRC SRC,IF
 }
 start_sender 1 10.81.1.2,sA
 primary=$SENDER_PID
-start_sender 2 10.81.2.2,sB
-backup=$SENDER_PID
 
 # active_is INPUT SWITCHES
 active_is() {
@@ -45,6 +43,10 @@ ssrc_seen() {
 	tail -n +"$((${2:-0} + 1))" "$LAB_TMP/recv.out" | awk -v s="$1" '$2 == s { f = 1 } END { exit !f }'
 }
 check "the primary is forwarded" lab_wait 10 ssrc_seen 1
+# The backup only once the primary is heard: a backup heard first while the primary is still
+# silent would (rightly) be switched to.
+start_sender 2 10.81.2.2,sB
+backup=$SENDER_PID
 check "the backup is counted inactive" lab_wait 10 stat_ge ch inputs.2.inactive_packets 100
 check "the backup is not forwarded while the primary is healthy" bash -c "! awk '\$2 == 2' '$LAB_TMP/recv.out' | grep -q ."
 check "active_input 1, no switch yet" active_is 1 0

@@ -33,7 +33,7 @@ lab_daemon_start d "$LAB_TMP/conf"
 lab_wait 10 joined 239.10.1.4
 check "the daemon runs two worker threads" lab_wait 5 eval '[ "$(threads)" = 2 ]'
 check "stats: workers 2" [ "$(relay_stat workers)" = 2 ]
-check "stats: four data sockets (one per port)" [ "$(relay_stat data_sockets)" = 4 ]
+check "stats: eight receive sockets (one per port and worker)" [ "$(relay_stat data_sockets)" = 8 ]
 
 pids=()
 for i in 1 2 3 4; do

@@ -127,7 +127,7 @@ START_TEST(test_findings)
 	ck_assert_int_eq(links_new(NULL, 0, on_event, NULL, &l), 0);
 	link_msg(l, 1, "lo", IFF_UP | IFF_RUNNING | IFF_LOOPBACK);
 	link_msg(l, 100077, "dn0", 0);
-	ck_assert_int_eq(members_new(NULL, NULL, &m), 0);
+	ck_assert_int_eq(members_new(&m), 0);
 	members_set_links(m, l);
 	ck_assert_int_eq(members_reconcile(m, c, NULL), 0);
 	ck_assert_int_eq(diagnose_new(&d), 0);

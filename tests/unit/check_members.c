@@ -109,7 +109,7 @@ START_TEST(test_events_reconcile_their_interface)
 	struct ctx x;
 
 	ck_assert_int_eq(config_parse_string(conf, "test.conf", &c, &errors), 0);
-	ck_assert_int_eq(members_new(NULL, NULL, &m), 0);
+	ck_assert_int_eq(members_new(&m), 0);
 	x = (struct ctx){ m, c };
 	ck_assert_int_eq(links_new(NULL, 0, on_event, &x, &l), 0);
 	members_set_links(m, l);
@@ -173,7 +173,7 @@ START_TEST(test_many_members_one_name)
 	fprintf(f, ");\n");
 	fclose(f);
 	ck_assert_int_eq(config_parse_string(text, "many.conf", &c, &errors), 0);
-	ck_assert_int_eq(members_new(NULL, NULL, &m), 0);
+	ck_assert_int_eq(members_new(&m), 0);
 	x = (struct ctx){ m, c };
 	ck_assert_int_eq(links_new(NULL, 0, on_event, &x, &l), 0);
 	members_set_links(m, l);

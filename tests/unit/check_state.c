@@ -70,7 +70,7 @@ static struct members *with_joins(unsigned n)
 	struct members *m;
 	char g[32];
 
-	ck_assert_int_eq(members_new(NULL, NULL, &m), 0);
+	ck_assert_int_eq(members_new(&m), 0);
 	for (unsigned i = 1; i <= n; i++) {
 		snprintf(g, sizeof(g), "239.5.5.%u", i);
 		ck_assert_int_eq(members_runtime_add(m, ip(g), ip("0.0.0.0"), "eth0", 0), 0);
@@ -84,7 +84,7 @@ static size_t restored(void)
 {
 	_cleanup_(members_freep) struct members *m = NULL;
 
-	ck_assert_int_eq(members_new(NULL, NULL, &m), 0);
+	ck_assert_int_eq(members_new(&m), 0);
 	return state_load(dir, m);
 }
 

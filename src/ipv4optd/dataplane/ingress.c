@@ -290,30 +290,14 @@ static uint64_t arrival_mono_ns(const struct ingress *in, const struct ipv4opt_m
 	return mono - (rt - st);
 }
 
-static void handle(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,
-		   const struct ipv4opt_message *m, uint64_t now_mono, uint64_t now_rt)
+/* One policy's part of a datagram whose source it takes. */
+static void handle_policy(struct ingress *in, const struct snapshot *s,
+			  const struct snapshot_sock *k, const struct snapshot_route *rt,
+			  const struct snapshot_policy *p, const struct ipv4opt_message *m,
+			  uint32_t ovfl, uint64_t now_mono, uint64_t now_rt)
 {
-	const struct snapshot_route *rt = NULL;
-	const struct snapshot_policy *p;
-	struct counters_policy *c;
-	uint32_t ovfl = 0;
+	struct counters_policy *c = &p->counters[in->worker];
 
-	if ((m->cm.flags & (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX)) ==
-	    (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX))
-		rt = snapshot_route_lookup(k, m->cm.dst.s_addr, m->cm.ifindex);
-	if ((m->cm.flags & IPV4OPT_CM_RXQ_OVFL) && m->cm.rxq_ovfl != k->state->rxq_ovfl) {
-		/* Cumulative per socket; the datagrams lost are not known, so the loss goes to
-		 * the policy of the datagram that reports it. */
-		ovfl = m->cm.rxq_ovfl - k->state->rxq_ovfl;
-		k->state->rxq_ovfl = m->cm.rxq_ovfl;
-		COUNTER_ADD(in->counters->rxq_overflow, ovfl);
-	}
-	if (!rt) {
-		COUNTER_ADD(in->counters->unmatched, 1);
-		return;
-	}
-	p = &s->policies[rt->policy];
-	c = &p->counters[in->worker];
 	if (ovfl)
 		COUNTER_ADD(c->drops[COUNTERS_DROP_RXQ_OVERFLOW], ovfl);
 	COUNTER_ADD(c->packets_in, 1);
@@ -328,10 +312,6 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 
 	if (m->truncated) {
 		COUNTER_ADD(c->drops[COUNTERS_DROP_TRUNCATED], 1);
-		return;
-	}
-	if (!source_allowed(p, m->addr.sin_addr)) {
-		COUNTER_ADD(c->drops[COUNTERS_DROP_FILTERED], 1);
 		return;
 	}
 	if (snapshot_is_own_output(s, m->addr.sin_addr.s_addr, ntohs(m->addr.sin_port))) {
@@ -377,6 +357,39 @@ static void handle(struct ingress *in, const struct snapshot *s, const struct sn
 	case _POLICY_ACTION_INVALID:
 		return;
 	}
+}
+
+static void handle(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,
+		   const struct ipv4opt_message *m, uint64_t now_mono, uint64_t now_rt)
+{
+	const struct snapshot_route *rt = NULL, *end = k->routes + k->n_routes;
+	bool taken = false;
+	uint32_t ovfl = 0;
+
+	if ((m->cm.flags & (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX)) ==
+	    (IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX))
+		rt = snapshot_route_lookup(k, m->cm.dst.s_addr, m->cm.ifindex);
+	if ((m->cm.flags & IPV4OPT_CM_RXQ_OVFL) && m->cm.rxq_ovfl != k->state->rxq_ovfl) {
+		/* Cumulative per socket; the datagrams lost are not known, so the loss goes to
+		 * the policy of the datagram that reports it. */
+		ovfl = m->cm.rxq_ovfl - k->state->rxq_ovfl;
+		k->state->rxq_ovfl = m->cm.rxq_ovfl;
+		COUNTER_ADD(in->counters->rxq_overflow, ovfl);
+	}
+	/* Each policy holding (destination, arrival interface) whose sources take it: the
+	 * receive socket has no filter of its own (relay.h), the host's memberships let in the
+	 * union of every policy's sources on the group. */
+	for (; rt && rt < end && rt->group == m->cm.dst.s_addr && rt->ifindex == m->cm.ifindex;
+	     rt++) {
+		const struct snapshot_policy *p = &s->policies[rt->policy];
+
+		if (!source_allowed(p, m->addr.sin_addr))
+			continue;
+		handle_policy(in, s, k, rt, p, m, taken ? 0 : ovfl, now_mono, now_rt);
+		taken = true;
+	}
+	if (!taken)
+		COUNTER_ADD(in->counters->unmatched, 1);
 }
 
 size_t ingress_drain(struct ingress *in, const struct snapshot *s, const struct snapshot_sock *k,

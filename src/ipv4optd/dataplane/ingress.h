@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ingress: one worker's receiving side. A ready data socket is drained with recvmmsg in batches
- * up to a budget; each datagram is matched to its policy by the socket's routes in the snapshot
+ * up to a budget; each datagram is matched to its policies by the socket's routes in the snapshot
  * ((IP_PKTINFO destination, arrival index): the membership it arrived by), counted, checked
  * (truncation, source, our own output coming back) and handed on: to egress for each output of
  * a relay policy, to the worker's record queue for a log policy (recorded by the control plane, recordq.h). Nothing is allocated, locked or

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -105,13 +106,14 @@ struct rpolicy {
 	uint64_t stream_loss_usec;     /* when the last loss record was written */
 };
 
-/* A data socket of the membership engine's, as given to a worker. */
+/* A receive socket: one per (port, worker), bound to the port, IP_MULTICAST_ALL on, no
+ * membership of its own (relay.h). */
 struct rsock {
-	int fd;                        /* the membership engine's */
-	int dup_fd;                    /* ours: what the worker reads */
+	int fd;
 	uint16_t port;
 	unsigned worker;
 	bool watched;                  /* in the worker's epoll set */
+	int rcvbuf;                    /* granted (doubled, socket(7)) */
 	uint64_t coalesce_max_usec;    /* what its receive buffer holds of a 10 Gb/s burst */
 	struct snapshot_sock_state *state;
 	struct snapshot_route *routes; /* while building */
@@ -134,9 +136,14 @@ struct relay {
 	int notify_fd;                 /* workers: errors recorded */
 	sd_event_source *notify;
 
-	struct rsock **by_fd;          /* data sockets, by the membership engine's fd */
+	struct rsock **by_fd;          /* receive sockets, by fd */
 	size_t n_by_fd;
 	size_t n_socks;
+	struct rsock ***by_port;       /* [port][worker], NULL: not received on */
+	int *port_error;               /* [port]: why its receive sockets could not be opened */
+	int *port_single;              /* [port]: the one worker reading it (a merge policy's inputs
+					* meet in one window), or -1: spread over the workers */
+	bool ports_failed;             /* some port has an error: try again on link events */
 	struct rsock **gone;           /* removed, to unwatch and retire after the next publish */
 	size_t n_gone;
 
@@ -161,7 +168,6 @@ struct relay {
 /* redundant inputs (below) */
 static int snapshot_inputs_fill(struct snapshot_policy *sp, const struct rpolicy *rp);
 static void merge_ensure(struct rpolicy *rp, unsigned w);
-static int merge_worker_of_port(const struct relay *r, uint16_t port);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                     */
@@ -431,7 +437,9 @@ static int cmp_route(const void *a, const void *b)
 
 	if (gx != gy)
 		return gx < gy ? -1 : 1;
-	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return x->policy < y->policy ? -1 : x->policy > y->policy;
 }
 
 static bool policy_has_data_path(const struct policy *p)
@@ -496,7 +504,30 @@ static int snapshot_policy_fill(struct snapshot_policy *sp, const struct rpolicy
 	return 0;
 }
 
-/* Which policy each socket's memberships belong to, from the membership engine. */
+/* The worker of a group: its receive socket of each port takes only the groups of that worker
+ * (a socket filter on the destination address, rsock_open), so a policy's groups spread over
+ * the workers and one group's datagrams are always read by one thread. */
+static unsigned group_worker(const struct relay *r, in_addr_t group)
+{
+	return (unsigned)(ntohl(group) % (uint32_t)r->n_workers);
+}
+
+/* The receive socket of port that reads group: its worker's, or the port's one socket when a
+ * merge policy receives on the port (ports_sync). */
+static struct rsock *port_sock(const struct relay *r, uint16_t port, in_addr_t group)
+{
+	struct rsock **v = r->by_port ? r->by_port[port] : NULL;
+	int single = r->port_single ? r->port_single[port] : -1;
+
+	if (!v)
+		return NULL;
+	return single >= 0 ? v[single] : v[group_worker(r, group)];
+}
+
+/* Which policies each receive socket's datagrams belong to: every membership of a relay or log
+ * policy that the membership engine holds, on the socket of its port and its group's worker.
+ * Several policies may hold one (group, interface) on one port: each of them gets the datagram
+ * (its sources permitting). */
 static void routes_collect(struct relay *r)
 {
 	for (size_t i = 0; i < r->n_by_fd; i++)
@@ -505,24 +536,22 @@ static void routes_collect(struct relay *r)
 	for (const struct member *mb = r->members ? members_first(r->members) : NULL; mb;
 	     mb = members_next(mb)) {
 		struct rpolicy *rp;
+		struct rsock *rs;
 
 		if (mb->port == 0 || mb->state != MEMBER_STATE_JOINED ||
 		    mb->origin != MEMBER_ORIGIN_CONFIG)
 			continue; /* runtime joins with a port have no consumer: unmatched */
+		if (!r->by_port || !r->by_port[mb->port])
+			continue;
 		rp = rpolicy_find(r, mb->policy);
 		if (!rp || !policy_has_data_path(rp->conf))
 			continue;
-		for (size_t i = 0; i < mb->n_holds; i++) {
-			int fd = member_hold_fd(mb, i);
-			struct rsock *rs = fd >= 0 && (size_t)fd < r->n_by_fd ? r->by_fd[fd] : NULL;
-
-			if (!rs)
-				continue;
-			if (route_add(rs, mb->group.s_addr, mb->ifindex, rp->index,
-				      (uint32_t)mb->input) < 0)
-				log_error_errno(ENOMEM, "Failed to map %s's socket: %m", mb->policy);
-			merge_ensure(rp, rs->worker);
-		}
+		rs = port_sock(r, mb->port, mb->group.s_addr);
+		if (!rs)
+			continue;
+		if (route_add(rs, mb->group.s_addr, mb->ifindex, rp->index, (uint32_t)mb->input) < 0)
+			log_error_errno(ENOMEM, "Failed to map %s's socket: %m", mb->policy);
+		merge_ensure(rp, rs->worker);
 	}
 }
 
@@ -554,8 +583,8 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 	for (size_t i = 0; i < r->n_by_fd; i++)
 		if (r->by_fd[i]) {
 			ns++;
-			if ((size_t)r->by_fd[i]->dup_fd + 1 > max_fd)
-				max_fd = (size_t)r->by_fd[i]->dup_fd + 1;
+			if ((size_t)r->by_fd[i]->fd + 1 > max_fd)
+				max_fd = (size_t)r->by_fd[i]->fd + 1;
 		}
 	s->socks = calloc(ns ? ns : 1, sizeof(*s->socks));
 	s->sock_by_fd = malloc((max_fd ? max_fd : 1) * sizeof(*s->sock_by_fd));
@@ -577,9 +606,9 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 			memcpy(routes, rs->routes, rs->n_routes * sizeof(*routes));
 			qsort(routes, rs->n_routes, sizeof(*routes), cmp_route);
 		}
-		s->sock_by_fd[rs->dup_fd] = (int32_t)s->n_socks;
+		s->sock_by_fd[rs->fd] = (int32_t)s->n_socks;
 		s->socks[s->n_socks++] = (struct snapshot_sock){
-			.fd = rs->dup_fd, .port = rs->port, .worker = rs->worker, .state = rs->state,
+			.fd = rs->fd, .port = rs->port, .worker = rs->worker, .state = rs->state,
 			.routes = routes, .n_routes = rs->n_routes };
 		if (rs->coalesce_max_usec < bound)
 			bound = rs->coalesce_max_usec;
@@ -598,7 +627,8 @@ static int snapshot_build(struct relay *r, struct snapshot **ret)
 	s->send_ports = malloc(r->n_workers * sizeof(*s->send_ports));
 	if (!s->local || !s->send_ports)
 		goto fail;
-	memcpy(s->local, r->local, r->n_local * sizeof(*s->local));
+	if (r->n_local > 0)
+		memcpy(s->local, r->local, r->n_local * sizeof(*s->local));
 	s->n_local = r->n_local;
 	for (size_t w = 0; w < r->n_workers; w++)
 		s->send_ports[w] = worker_get_send_port(r->workers[w]);
@@ -615,7 +645,7 @@ static void rsock_free(struct rsock *rs)
 {
 	if (!rs)
 		return;
-	safe_close(rs->dup_fd);
+	safe_close(rs->fd);
 	free(rs->state);
 	free(rs->routes);
 	free(rs);
@@ -680,7 +710,7 @@ static int relay_publish(struct relay *r)
 		struct rsock *rs = r->by_fd[i];
 
 		if (rs && !rs->watched) {
-			k = worker_watch(r->workers[rs->worker], rs->dup_fd);
+			k = worker_watch(r->workers[rs->worker], rs->fd);
 			if (k < 0)
 				log_error_errno(k, "Failed to give a data socket (port %u) to "
 						"worker %u: %m", rs->port, rs->worker);
@@ -692,7 +722,7 @@ static int relay_publish(struct relay *r)
 		struct rsock *rs = r->gone[i];
 
 		if (rs->watched)
-			(void)worker_unwatch(r->workers[rs->worker], rs->dup_fd);
+			(void)worker_unwatch(r->workers[rs->worker], rs->fd);
 		if (snapshot_domain_retire(r->domain, free_rsock, rs) < 0)
 			log_error_errno(ENOMEM, "Failed to retire a data socket: %m"); /* leaked */
 	}
@@ -727,7 +757,7 @@ static int on_defer(sd_event_source *s, void *userdata)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Data sockets (the membership engine's hooks)                                                */
+/* Receive sockets                                                                             */
 
 static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
 {
@@ -741,16 +771,36 @@ static void rsock_set_rcvbuf(struct relay *r, struct rsock *rs)
 	/* What the kernel granted (doubled, socket(7)) bounds the coalescing wait. */
 	if (getsockopt(rs->fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) < 0 || v < 0)
 		v = 0;
+	rs->rcvbuf = v;
 	rs->coalesce_max_usec = (uint64_t)v / CONFIG_COALESCE_BURST_BYTES_PER_USEC;
 }
 
-static int hook_socket_added(struct members *m, int fd, uint16_t port, void *userdata)
+/* Opens the receive socket of port for worker w. Bound to the port (SO_REUSEADDR: several
+ * workers, and the host's other listeners that allow it, share it) with IP_MULTICAST_ALL on and
+ * no membership: it gets whatever the host accepts for the port, on any interface, and the
+ * routes sort it out (what no policy claims counts as unmatched). One socket per port and
+ * worker, however many memberships: the kernel walks every socket bound to a port for each
+ * datagram (__udp4_lib_mcast_deliver), so sockets that each held their own 20 memberships
+ * (igmp_max_memberships) made delivery cost grow with the number of groups (doc/performance.md:
+ * 2,000 groups on one port capped the whole host near 11,000 datagrams/s). The memberships are
+ * held by the membership engine on sockets bound to nothing. */
+static int rsock_open(struct relay *r, uint16_t port, unsigned w, bool spread,
+		      struct rsock **ret)
 {
-	struct relay *r = userdata;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	_cleanup_close_ int fd = -1;
 	struct rsock *rs;
 	int k;
 
-	(void)m;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	k = ipv4opt_set_reuse_addr(fd, true);
+	if (k < 0)
+		return k;
+	k = ipv4opt_set_multicast_all(fd, true);
+	if (k < 0)
+		return k;
 	k = ipv4opt_set_control_message(fd, IPV4OPT_CM_DST | IPV4OPT_CM_IFINDEX | IPV4OPT_CM_TTL |
 					IPV4OPT_CM_TOS, true);
 	if (k < 0)
@@ -763,6 +813,23 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	k = ipv4opt_set_timestamp_ns(fd, true);
 	if (k < 0)
 		return k;
+	if (spread && r->n_workers > 1) {
+		/* This worker's groups only: destination address (the IPv4 header, before the UDP
+		 * one the filter starts at) modulo the number of workers. */
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 16),
+			BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)r->n_workers),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+			BPF_STMT(BPF_RET | BPF_K, 0),
+		};
+
+		k = ipv4opt_attach_filter(fd, f, ELEMENTSOF(f));
+		if (k < 0)
+			return k;
+	}
+	if (bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
 
 	if ((size_t)fd >= r->n_by_fd) {
 		size_t nn = (size_t)fd + 64;
@@ -778,59 +845,137 @@ static int hook_socket_added(struct members *m, int fd, uint16_t port, void *use
 	if (!rs)
 		return -ENOMEM;
 	rs->state = counters_alloc(1, sizeof(*rs->state));
-	/* Ours: the membership engine closes its fd when it is done with the socket, while a
-	 * worker may still be reading; this one is closed once no snapshot lists it. */
-	rs->dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (!rs->state || rs->dup_fd < 0) {
-		k = rs->dup_fd < 0 ? -errno : -ENOMEM;
-		free(rs->state);
-		safe_close(rs->dup_fd);
+	if (!rs->state) {
 		free(rs);
-		return k;
+		return -ENOMEM;
 	}
-	rs->fd = fd;
+	rs->fd = TAKE_FD(fd);
 	rs->port = port;
-	k = merge_worker_of_port(r, port);
-	rs->worker = k >= 0 ? (unsigned)k : r->next_worker++ % (unsigned)r->n_workers;
+	rs->worker = w;
 	rsock_set_rcvbuf(r, rs);
-	r->by_fd[fd] = rs;
+	r->by_fd[rs->fd] = rs;
 	r->n_socks++;
 	mark_dirty(r);
+	*ret = rs;
 	return 0;
 }
 
-static void hook_socket_removed(struct members *m, int fd, uint16_t port, void *userdata)
+/* Taken from the workers at the next publish, closed once no snapshot lists it. */
+static void rsock_remove(struct relay *r, struct rsock *rs)
 {
-	struct relay *r = userdata;
-	struct rsock **v;
+	struct rsock **v = reallocarray(r->gone, r->n_gone + 1, sizeof(*v));
 
-	(void)m;
-	(void)port;
-	if (fd < 0 || (size_t)fd >= r->n_by_fd || !r->by_fd[fd])
-		return;
-	v = reallocarray(r->gone, r->n_gone + 1, sizeof(*v));
 	if (!v) {
 		/* Cannot wait for the workers: stop them reading it, and leak it. */
 		log_error_errno(ENOMEM, "Failed to retire a data socket: %m");
-		if (r->by_fd[fd]->watched)
-			(void)worker_unwatch(r->workers[r->by_fd[fd]->worker], r->by_fd[fd]->dup_fd);
+		if (rs->watched)
+			(void)worker_unwatch(r->workers[rs->worker], rs->fd);
 	} else {
 		r->gone = v;
-		r->gone[r->n_gone++] = r->by_fd[fd];
+		r->gone[r->n_gone++] = rs;
 	}
-	r->by_fd[fd] = NULL;
+	r->by_fd[rs->fd] = NULL;
 	r->n_socks--;
 	mark_dirty(r);
 }
 
-static const struct members_hooks hooks = {
-	.socket_added = hook_socket_added,
-	.socket_removed = hook_socket_removed,
-};
-
-const struct members_hooks *relay_members_hooks(void)
+/* Receive sockets for the ports of c's relay and log policies, and only those. A port that
+ * cannot be bound (another service holds it without SO_REUSEADDR) is logged, and tried again
+ * at the next reload. */
+static void want_port(uint8_t *want, int *single, uint16_t port, int merge_worker)
 {
-	return &hooks;
+	if (port == 0)
+		return;
+	want[port / 8] |= (uint8_t)(1u << (port % 8));
+	if (merge_worker >= 0)
+		single[port] = merge_worker;
+}
+
+static void ports_sync(struct relay *r, const struct config *c)
+{
+	uint8_t want[65536 / 8] = { 0 };
+	_cleanup_free_ int *single = NULL;
+	bool failed = false;
+
+	if (!r->by_port) {
+		r->by_port = calloc(65536, sizeof(*r->by_port));
+		r->port_error = calloc(65536, sizeof(*r->port_error));
+		r->port_single = malloc(65536 * sizeof(*r->port_single));
+		if (!r->by_port || !r->port_error || !r->port_single) {
+			log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
+			return;
+		}
+		for (size_t p = 0; p < 65536; p++)
+			r->port_single[p] = -1;
+	}
+	single = malloc(65536 * sizeof(*single));
+	if (!single) {
+		log_error_errno(ENOMEM, "Failed to set up the receive sockets: %m");
+		return;
+	}
+	for (size_t p = 0; p < 65536; p++)
+		single[p] = -1;
+	/* The ports of the relay, log and monitor policies and of their inputs. A merge
+	 * policy's ports are read by one worker, so that its inputs meet in one window. */
+	for (size_t i = 0; c && i < c->n_policies; i++) {
+		const struct policy *p = &c->policies[i];
+		int mw = p->redundancy == POLICY_REDUNDANCY_MERGE ? (int)(i % r->n_workers) : -1;
+
+		if (!policy_has_data_path(p))
+			continue;
+		want_port(want, single, p->port, mw);
+		for (size_t k = 0; k < p->n_inputs; k++)
+			want_port(want, single, p->inputs[k].port, mw);
+	}
+	for (unsigned port = 1; port < 65536; port++) {
+		bool wanted = want[port / 8] & (1u << (port % 8));
+		struct rsock **v = r->by_port[port];
+		int k = 0;
+
+		/* Gone, or read another way (spread over the workers, or by one): closed, and
+		 * opened again below as now wanted. */
+		if (v && (!wanted || single[port] != r->port_single[port])) {
+			for (size_t w = 0; w < r->n_workers; w++)
+				if (v[w])
+					rsock_remove(r, v[w]);
+			free(v);
+			v = r->by_port[port] = NULL;
+			r->port_error[port] = 0;
+		}
+		r->port_single[port] = single[port];
+		if (!wanted)
+			continue;
+		if (!v) {
+			v = calloc(r->n_workers, sizeof(*v));
+			if (!v) {
+				log_error_errno(ENOMEM, "Failed to receive on port %u: %m", port);
+				continue;
+			}
+			r->by_port[port] = v;
+		}
+		for (size_t w = 0; w < r->n_workers && k >= 0; w++)
+			if (!v[w] && (single[port] < 0 || (int)w == single[port]))
+				k = rsock_open(r, (uint16_t)port, (unsigned)w, single[port] < 0, &v[w]);
+		if (k < 0 && r->port_error[port] != k)
+			log_error_errno(k, "Failed to receive on port %u: %m; the policies on it get "
+					"nothing until it can be bound (tried again at each reload "
+					"and interface change)", port);
+		else if (k == 0 && r->port_error[port] < 0)
+			log_info_errno(0, "Receiving on port %u now", port);
+		r->port_error[port] = k;
+		failed |= k < 0;
+	}
+	r->ports_failed = failed;
+}
+
+int relay_get_port_rcvbuf(struct relay *r, uint16_t port)
+{
+	struct rsock **v = r->by_port ? r->by_port[port] : NULL;
+
+	for (size_t w = 0; v && w < r->n_workers; w++)
+		if (v[w])
+			return v[w]->rcvbuf;
+	return -ENOENT;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1106,22 +1251,6 @@ static void merge_ensure(struct rpolicy *rp, unsigned w)
 	if (redundancy_merge_new(rp->n_inputs, rp->merge_window_usec, &rp->merge[w]) < 0)
 		log_full_errno(LOG_ERR, ENOMEM, &(struct log_ctx){ .policy = rp->name },
 			       "Policy %s: failed to allocate the merge window: %m", rp->name);
-}
-
-/* The worker every socket of a merge policy's ports goes to, so that its inputs meet in one
- * window; -1: no merge policy receives on port (round robin). */
-static int merge_worker_of_port(const struct relay *r, uint16_t port)
-{
-	for (size_t i = 0; r->config && i < r->config->n_policies; i++) {
-		const struct policy *p = &r->config->policies[i];
-
-		if (p->redundancy != POLICY_REDUNDANCY_MERGE)
-			continue;
-		for (size_t k = 0; k < p->n_inputs; k++)
-			if (p->inputs[k].port == port)
-				return (int)(i % r->n_workers);
-	}
-	return -1;
 }
 
 /* The inputs' copies for the snapshot: one block, the addresses after the array. */
@@ -1568,6 +1697,7 @@ int relay_set_config(struct relay *r, const struct config *c)
 		for (size_t i = 0; i < r->n_by_fd; i++)
 			if (r->by_fd[i])
 				rsock_set_rcvbuf(r, r->by_fd[i]);
+	ports_sync(r, c);
 	/* The workers still read the snapshot of the old config (copies): the new one is
 	 * published now, before the old config is freed and before the next datagram counts. */
 	mark_dirty(r);
@@ -1579,6 +1709,9 @@ void relay_link_event(struct relay *r, enum links_event ev, const struct link *k
 		      const char *old_name)
 {
 	int gone = ev == LINKS_EVENT_DEL ? k->ifindex : 0;
+
+	if (r->ports_failed)
+		ports_sync(r, r->config);
 
 	switch (ev) {
 	case LINKS_EVENT_NEW:
@@ -2050,6 +2183,11 @@ struct relay *relay_free(struct relay *r)
 		rsock_free(r->gone[i]);
 	free(r->gone);
 	free(r->by_fd);
+	for (size_t p = 0; r->by_port && p < 65536; p++)
+		free(r->by_port[p]);
+	free(r->by_port);
+	free(r->port_error);
+	free(r->port_single);
 	free(r->buckets);
 	free(r->id_buckets);
 	free(r->local);
@@ -2093,6 +2231,11 @@ bool relay_policy_failure(struct relay *r, const char *policy, char *buf, size_t
 
 	if (!rp || !rp->conf)
 		return false;
+	if (policy_has_data_path(rp->conf) && r->port_error && r->port_error[rp->conf->port] < 0) {
+		snprintf(buf, size, "cannot receive on port %u: %s", rp->conf->port,
+			 strerror(-r->port_error[rp->conf->port]));
+		return true;
+	}
 	for (size_t o = 0; o < rp->n_outputs; o++)
 		if (!streq(output_state(rp, o, reason, sizeof(reason)), "up")) {
 			snprintf(buf, size, "output %s: %s",

@@ -8,12 +8,16 @@
  * snapshot is published after any event of the control loop that changed one of those; the
  * old one is freed once no worker can still see it.
  *
- * The membership engine (members.c) holds the memberships of relay and log policies on
- * sockets bound to each policy's port, with IP_MULTICAST_ALL off, and one (group, ifindex) at
- * most once per socket, so each received copy belongs to exactly one membership. Each such
- * socket is given to one worker (round robin), as a duplicate the relay closes only when no
- * snapshot lists it: a membership change never moves an unchanged membership to another socket,
- * and a worker never reads a descriptor that was closed under it.
+ * The membership engine (members.c) holds the memberships on sockets bound to no port. The
+ * relay receives on sockets of its own: one per port of a relay or log policy and per worker,
+ * bound to the port with IP_MULTICAST_ALL on and no membership, each taking the groups of its
+ * worker (a socket filter: destination address modulo the number of workers). The kernel walks
+ * every socket bound to a port for each datagram, so this keeps delivery cost independent of
+ * the number of groups, and a group's datagrams on one thread. Datagrams are matched to
+ * policies by (destination, arrival interface) from the memberships held; what the host
+ * accepts for the port that no policy claims (another program's group, a unicast datagram) is
+ * counted as unmatched. A membership change never touches a receive socket; a removed socket is
+ * closed only once no snapshot lists it, so a worker never reads a descriptor closed under it.
  */
 #ifndef IPV4OPTD_RELAY_H
 #define IPV4OPTD_RELAY_H
@@ -34,10 +38,6 @@ int relay_new(sd_event *e, unsigned workers, struct relay **ret);
 /* Stops the workers, then frees everything. */
 struct relay *relay_free(struct relay *r);
 void relay_freep(struct relay **r);
-
-/* The hooks to give members_new() (userdata: the relay): each data socket gets its receive
- * options and buffer, and is given to a worker. */
-const struct members_hooks *relay_members_hooks(void);
 
 void relay_set_members(struct relay *r, struct members *m);
 void relay_set_links(struct relay *r, const struct links *l);
@@ -73,6 +73,10 @@ int relay_policy_active_input(struct relay *r, const char *policy);
 /* Adds the relay's own counters to obj: unmatched_packets (on data sockets, claimed by no
  * policy), loop_packets, rxq_overflow_packets, receive_errors, data_sockets, workers. */
 int relay_stats_json(struct relay *r, struct json_object *obj);
+
+/* The receive buffer the kernel granted the receive sockets of port (doubled, socket(7)), or
+ * -ENOENT when nothing receives on it. */
+int relay_get_port_rcvbuf(struct relay *r, uint16_t port);
 
 /* show's view of policy `policy`'s data path, the same objects as in stats: relay, "outputs"
  * [{to, interface, egress, dscp, ttl, state, reason, packets_sent, bytes_sent,

@@ -35,20 +35,19 @@ const struct snapshot_route *snapshot_route_lookup(const struct snapshot_sock *k
 	/* Consecutive datagrams mostly belong to one flow. */
 	if (h < k->n_routes && k->routes[h].group == group && k->routes[h].ifindex == ifindex)
 		return &k->routes[h];
+	/* The first of the routes of (group, ifindex): several policies may share it. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = cmp_route(&k->routes[mid], group, ifindex);
 
-		if (c == 0) {
-			k->state->last_hit = mid;
-			return &k->routes[mid];
-		}
-		if (c < 0)
+		if (cmp_route(&k->routes[mid], group, ifindex) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	if (lo == k->n_routes || cmp_route(&k->routes[lo], group, ifindex) != 0)
+		return NULL;
+	k->state->last_hit = lo;
+	return &k->routes[lo];
 }
 
 bool snapshot_is_own_output(const struct snapshot *s, in_addr_t addr, uint16_t port)

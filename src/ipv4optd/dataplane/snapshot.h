@@ -87,7 +87,7 @@ struct snapshot_sock {
 	uint16_t port;
 	unsigned worker;
 	struct snapshot_sock_state *state;
-	const struct snapshot_route *routes; /* sorted by group, ifindex */
+	const struct snapshot_route *routes; /* sorted by group, ifindex, policy */
 	size_t n_routes;
 };
 
@@ -110,6 +110,7 @@ struct snapshot {
 
 /* Lookups a worker makes. */
 const struct snapshot_sock *snapshot_sock_by_fd(const struct snapshot *s, int fd);
+/* The first route of (group, ifindex) on k; the next ones of the same key follow it. */
 const struct snapshot_route *snapshot_route_lookup(const struct snapshot_sock *k, in_addr_t group,
 						   int ifindex);
 bool snapshot_is_own_output(const struct snapshot *s, in_addr_t addr, uint16_t port);

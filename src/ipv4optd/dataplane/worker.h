@@ -23,6 +23,7 @@
 #include "snapshot.h"
 
 #define WORKER_COALESCE_MIN 4   /* datagrams expected within the wait for it to pay */
+#define WORKER_NICE 10          /* how many nice steps a worker runs ahead of the daemon */
 
 struct worker;
 
