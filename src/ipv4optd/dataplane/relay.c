@@ -1273,8 +1273,11 @@ static int snapshot_inputs_fill(struct snapshot_policy *sp, const struct rpolicy
 	for (size_t i = 0; i < p->n_inputs; i++) {
 		const struct policy_input *in = &p->inputs[i];
 
-		memcpy(a + off, in->sources, in->n_sources * sizeof(*a));
-		memcpy(a + off + in->n_sources, in->exclude, in->n_exclude * sizeof(*a));
+		/* (memcpy's pointers must not be NULL, even for 0 bytes: UBSan) */
+		if (in->n_sources > 0)
+			memcpy(a + off, in->sources, in->n_sources * sizeof(*a));
+		if (in->n_exclude > 0)
+			memcpy(a + off + in->n_sources, in->exclude, in->n_exclude * sizeof(*a));
 		v[i] = (struct snapshot_input){ .sources = a + off, .n_sources = in->n_sources,
 						.exclude = a + off + in->n_sources,
 						.n_exclude = in->n_exclude };
