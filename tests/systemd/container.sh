@@ -84,9 +84,14 @@ lab_groups() {
 		has_group lab0 090909EF && has_group lab1 090909EF && has_group lab2 090909EF
 }
 
-# The interfaces of the lab config: lab0, lab1, lab2, vlan1* (peers named out of lab*).
+# The interfaces of the lab config: lab0, lab1, lab2, vlan1* (peers named out of lab*), each
+# with an IPv4 address as on a real host (without one, the IGMP reports leave from 0.0.0.0 and
+# the daemon warns: diagnose's no-ipv4-address).
+n=0
 for pair in lab0:peer0 lab1:peer1 lab2:peer2 vlan100:peerv; do
+	n=$((n + 1))
 	ct ip link add "${pair%%:*}" type veth peer name "${pair##*:}"
+	ct ip addr add "10.95.$n.1/24" dev "${pair%%:*}"
 	ct ip link set "${pair%%:*}" up
 	ct ip link set "${pair##*:}" up
 done
