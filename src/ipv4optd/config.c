@@ -25,6 +25,7 @@
 #include "config.h"
 #include "ipv4opt.h"
 #include "macro.h"
+#include "suggest.h"
 
 #define POLICY_NAME_MAX 64
 #define CONFIG_FILE_MAX (16u * 1024 * 1024) /* far above 4096 policies; bounds the parser */
@@ -238,36 +239,6 @@ static const char *scope_str(struct scope *sc)
 	return sc->buf;
 }
 
-/* Optimal string alignment distance: edits plus swaps of neighbours ("tll" for "ttl"). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t d[3][32]; /* rows i-2, i-1, i, indexed modulo 3 */
-
-	if (la >= 32 || lb >= 32)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i - 2 + 3) % 3];
-
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
-
-			if (prev[j] + 1 < best)
-				best = prev[j] + 1;
-			if (cur[j - 1] + 1 < best)
-				best = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < best)
-				best = prev2[j - 2] + 1;
-			cur[j] = best;
-		}
-	}
-	return d[la % 3][lb];
-}
-
 /* Reports every member of group g whose name is not in known (NULL-terminated). */
 static void check_keys(struct parser *p, const config_setting_t *g, const char *const *known,
 		       struct scope *sc)
@@ -290,7 +261,7 @@ static void check_keys(struct parser *p, const config_setting_t *g, const char *
 				found = true;
 				break;
 			}
-			dist = edit_distance(*k, name);
+			dist = suggest_distance(*k, name);
 			if (dist < hint_distance) {
 				hint = *k;
 				hint_distance = dist;
