@@ -139,6 +139,28 @@ static void handle_log(struct ingress *in, const struct snapshot_sock *k,
 		COUNTER_ADD(c->drops[COUNTERS_DROP_WRITE_ERROR], 1);
 }
 
+/* A relay policy's datagram to each of its outputs. */
+static void relay_outputs(struct ingress *in, const struct snapshot_policy *p,
+			  struct counters_policy *c, const void *buf, size_t len,
+			  const struct ipv4opt_cm *cm)
+{
+	uint8_t rx_tos = (cm->flags & IPV4OPT_CM_TOS) ? (uint8_t)cm->tos : 0;
+
+	for (size_t o = 0; o < p->n_outputs; o++) {
+		const struct snapshot_output *out = &p->outputs[o];
+
+		if (!out->up) {
+			COUNTER_ADD(c->drops[COUNTERS_DROP_NO_INTERFACE], 1);
+			COUNTER_ADD(p->out_counters[in->worker * p->n_outputs + o].dropped, 1);
+			continue;
+		}
+		/* DSCP from the output, ECN bits as received (RFC 3168: the relay must not erase
+		 * congestion marks); without a DSCP the TOS byte passes unchanged. */
+		egress_queue(in->egress, p, o, buf, len,
+			     out->has_dscp ? ipv4opt_tos_compose(out->dscp, rx_tos) : rx_tos);
+	}
+}
+
 /* A datagram the merge stage forwards (redundancy.h): as handle() hands one on. */
 static void deliver_merged(void *userdata, uint32_t policy, const struct redundancy_datagram *d)
 {
@@ -147,22 +169,9 @@ static void deliver_merged(void *userdata, uint32_t policy, const struct redunda
 	struct counters_policy *c = &p->counters[in->worker];
 
 	switch (p->action) {
-	case POLICY_ACTION_RELAY: {
-		uint8_t rx_tos = (d->cm.flags & IPV4OPT_CM_TOS) ? (uint8_t)d->cm.tos : 0;
-
-		for (size_t o = 0; o < p->n_outputs; o++) {
-			const struct snapshot_output *out = &p->outputs[o];
-
-			if (!out->up) {
-				COUNTER_ADD(c->drops[COUNTERS_DROP_NO_INTERFACE], 1);
-				COUNTER_ADD(p->out_counters[in->worker * p->n_outputs + o].dropped, 1);
-				continue;
-			}
-			egress_queue(in->egress, p, o, d->buf, d->len,
-				     out->has_dscp ? ipv4opt_tos_compose(out->dscp, rx_tos) : rx_tos);
-		}
+	case POLICY_ACTION_RELAY:
+		relay_outputs(in, p, c, d->buf, d->len, &d->cm);
 		return;
-	}
 	case POLICY_ACTION_LOG: {
 		struct recordq_entry e = {
 			.policy_id = p->id,
@@ -328,25 +337,9 @@ static void handle_policy(struct ingress *in, const struct snapshot *s,
 		in->notify = true;
 
 	switch (p->action) {
-	case POLICY_ACTION_RELAY: {
-		uint8_t rx_tos = (m->cm.flags & IPV4OPT_CM_TOS) ? (uint8_t)m->cm.tos : 0;
-
-		for (size_t o = 0; o < p->n_outputs; o++) {
-			const struct snapshot_output *out = &p->outputs[o];
-
-			if (!out->up) {
-				COUNTER_ADD(c->drops[COUNTERS_DROP_NO_INTERFACE], 1);
-				COUNTER_ADD(p->out_counters[in->worker * p->n_outputs + o].dropped, 1);
-				continue;
-			}
-			/* DSCP from the output, ECN bits as received (RFC 3168: the relay must
-			 * not erase congestion marks); without a DSCP the TOS byte passes
-			 * unchanged. */
-			egress_queue(in->egress, p, o, m->buf, m->n,
-				     out->has_dscp ? ipv4opt_tos_compose(out->dscp, rx_tos) : rx_tos);
-		}
+	case POLICY_ACTION_RELAY:
+		relay_outputs(in, p, c, m->buf, m->n, &m->cm);
 		return;
-	}
 	case POLICY_ACTION_LOG:
 		handle_log(in, k, p, c, m, now_rt);
 		return;
