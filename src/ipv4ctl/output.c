@@ -173,7 +173,7 @@ static const char *metric_help(const char *key)
 		{ "rxq_overflow_packets", "Datagrams the kernel dropped because a data socket's "
 					  "receive buffer was full (SO_RXQ_OVFL)" },
 		{ "receive_errors", "Failed reads of data sockets" },
-		{ "data_sockets", "Sockets of the data path (one per port received on)" },
+		{ "data_sockets", "Receive sockets of the data plane (one per port and worker)" },
 		{ "workers", "Threads of the data plane (config workers, as the daemon started)" },
 		{ "switches", "Times a failover policy switched its active input" },
 		{ "recovered", "Sequence numbers of a merge policy missing on an input and supplied "
